@@ -1,0 +1,54 @@
+# Two commands do everything on a fresh machine: `make sync` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+BIN     := $(VENV)/bin
+MELTANO := $(BIN)/meltano
+UV      := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+STAMP   := $(VENV)/.installed
+SANDBOX_DIR ?= .sandbox
+DEMO_SIZE   ?= 200
+
+export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: help install sync test lint bench sandbox-start sandbox-stop clean
+
+help:
+	@echo "make sync   - start the sandbox if needed and run the two-way consent sync once"
+	@echo "make test   - run every test (unit, conformance, end-to-end)"
+	@echo "make lint   - ruff"
+	@echo "make bench  - benchmarks: API calls per record, throughput, memory"
+
+$(STAMP): pyproject.toml uv.lock */pyproject.toml meltano.yml
+	@python3 -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null 2>&1 \
+		|| python3 -m pip install --quiet uv
+	$(UV) sync --all-packages --locked
+	$(MELTANO) install
+	@touch $@
+
+install: $(STAMP)
+
+sandbox-start: $(STAMP)
+	@$(BIN)/consent-sandbox start --state-dir $(SANDBOX_DIR) --demo-size $(DEMO_SIZE)
+
+sandbox-stop: $(STAMP)
+	@$(BIN)/consent-sandbox stop --state-dir $(SANDBOX_DIR)
+
+sync: sandbox-start
+	$(MELTANO) --environment=sandbox run consent-sync
+	@$(BIN)/consent-sandbox status --state-dir $(SANDBOX_DIR)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	-$(BIN)/consent-sandbox stop --state-dir $(SANDBOX_DIR) 2>/dev/null
+	rm -rf $(VENV) .meltano $(SANDBOX_DIR)

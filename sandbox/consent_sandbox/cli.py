@@ -1,0 +1,80 @@
+"""``consent-sandbox``: serve the Salesforce and Autopilot stand-ins."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from pathlib import Path
+
+from .settings import SandboxSettings
+
+# serve options a detached `start` passes through to `serve`
+SERVE_OPTIONS: list[tuple[str, type, object, str]] = [
+    ("--salesforce-port", int, 8443, "0 picks a free port"),
+    ("--autopilot-port", int, 8444, "0 picks a free port"),
+    ("--demo-size", int, 0, "persons of demo data loaded into empty stores (0 starts empty)"),
+    ("--demo-seed", int, 7, "seed of the demo data"),
+    ("--token-ttl", int, 7200, "seconds a Salesforce access token lives"),
+    ("--daily-api-limit", int, 100_000, "Salesforce DailyApiRequests allowance"),
+    ("--autopilot-rate-limit", float, 5.0,
+     "Autopilot requests a second before 429 (documented 5)"),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consent-sandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    commands = {
+        "serve": "serve both APIs over HTTPS on 127.0.0.1 in the foreground",
+        "start": "serve in the background unless already running, and wait until ready",
+        "stop": "stop the background sandbox",
+        "status": "print the API calls each stand-in has served",
+    }
+    for name, help_text in commands.items():
+        command = sub.add_parser(name, help=help_text)
+        command.add_argument("--state-dir", type=Path, default=Path(".sandbox"),
+                             help="where the stores, ca.pem and endpoints.json live")
+        if name in ("serve", "start"):
+            for flag, kind, default, flag_help in SERVE_OPTIONS:
+                command.add_argument(flag, type=kind, default=default, help=flag_help)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> SandboxSettings:
+    return SandboxSettings(
+        state_dir=args.state_dir,
+        salesforce_port=args.salesforce_port,
+        autopilot_port=args.autopilot_port,
+        demo_size=args.demo_size,
+        demo_seed=args.demo_seed,
+        token_ttl_seconds=args.token_ttl,
+        daily_api_limit=args.daily_api_limit,
+        autopilot_rate_limit=args.autopilot_rate_limit,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    from . import control  # imported late so --help stays fast
+
+    if args.command == "serve":
+        from .server import serve
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        try:
+            asyncio.run(serve(_settings(args)))
+        except KeyboardInterrupt:
+            pass
+    elif args.command == "start":
+        passthrough = [f"{flag}={getattr(args, flag[2:].replace('-', '_'))}"
+                       for flag, *_ in SERVE_OPTIONS]
+        control.start(args.state_dir, passthrough)
+    elif args.command == "stop":
+        control.stop(args.state_dir)
+    else:
+        control.status(args.state_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Runs both API stand-ins in one process, each on its own loopback HTTPS port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+from pathlib import Path
+
+import uvicorn
+
+from . import autopilot, salesforce
+from .demo import demo_people
+from .instrument import InstrumentMiddleware, Instruments
+from .settings import HOST, SandboxSettings
+from .tls import ensure_certificates
+
+log = logging.getLogger("consent_sandbox")
+
+ENDPOINTS_FILE = "endpoints.json"
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((HOST, port))
+    sock.listen(512)
+    sock.set_inheritable(True)
+    return sock
+
+
+def endpoints_document(settings: SandboxSettings, sf_port: int, ap_port: int, ca: Path) -> dict:
+    creds = settings.salesforce
+    sf_url = f"https://{HOST}:{sf_port}"
+    return {
+        "salesforce": {
+            "instance_url": sf_url,
+            "login_url": sf_url,
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+            "username": creds.username,
+            "password": creds.password,
+            "security_token": creds.security_token,
+            "refresh_token": creds.refresh_token,
+        },
+        "autopilot": {
+            "base_url": f"https://{HOST}:{ap_port}/v1",
+            "api_key": settings.autopilot_api_key,
+        },
+        "ca_bundle": str(ca.resolve()),
+    }
+
+
+async def serve(settings: SandboxSettings) -> None:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    ca, server_pem = ensure_certificates(settings.state_dir)
+    if settings.demo_size:
+        people = demo_people(settings.demo_size, settings.demo_seed)
+        salesforce.load_demo(settings, people)
+        autopilot.load_demo(settings, people)
+
+    servers, sockets = [], []
+    apis = ((salesforce, settings.salesforce_port), (autopilot, settings.autopilot_port))
+    for module, port in apis:
+        instruments = Instruments()
+        app = InstrumentMiddleware(module.create_app(settings, instruments), instruments,
+                                   module.render_error)
+        config = uvicorn.Config(app, ssl_certfile=str(server_pem), log_level="warning",
+                                access_log=False, lifespan="on", timeout_keep_alive=30)
+        servers.append(uvicorn.Server(config))
+        sockets.append(_bind(port))
+
+    pairs = zip(servers, sockets, strict=True)
+    tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in pairs]
+    while not all(s.started for s in servers):
+        if any(t.done() for t in tasks):
+            await asyncio.gather(*tasks)
+            return
+        await asyncio.sleep(0.02)
+    sf_port, ap_port = (sock.getsockname()[1] for sock in sockets)
+    doc = endpoints_document(settings, sf_port, ap_port, ca)
+    tmp = settings.state_dir / (ENDPOINTS_FILE + ".tmp")
+    tmp.write_text(json.dumps(doc, indent=2))
+    tmp.replace(settings.state_dir / ENDPOINTS_FILE)  # readers never see half a file
+    log.warning("sandbox ready: Salesforce %s, Autopilot %s", doc["salesforce"]["instance_url"],
+                doc["autopilot"]["base_url"])
+    await asyncio.gather(*tasks)

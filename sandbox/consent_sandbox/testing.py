@@ -1,0 +1,70 @@
+"""Start a sandbox process for tests and benchmarks, on free ports in a folder of their own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from .control import wait_for_endpoints
+
+
+@dataclass
+class RunningSandbox:
+    state_dir: Path
+    endpoints: dict
+    process: subprocess.Popen
+
+    @property
+    def ca_bundle(self) -> str:
+        return self.endpoints["ca_bundle"]
+
+    @property
+    def salesforce_url(self) -> str:
+        return self.endpoints["salesforce"]["instance_url"]
+
+    @property
+    def autopilot_url(self) -> str:
+        return self.endpoints["autopilot"]["base_url"]
+
+    def admin(self, api: str, method: str, path: str, **kwargs: object) -> requests.Response:
+        """Call the admin surface of ``api`` ("salesforce" or "autopilot")."""
+        if api == "salesforce":
+            base = self.salesforce_url
+        else:
+            base = self.autopilot_url.rsplit("/v1", 1)[0]
+        response = requests.request(method, f"{base}/_sandbox{path}", verify=self.ca_bundle,
+                                    timeout=60, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def calls(self, api: str) -> dict:
+        return self.admin(api, "GET", "/calls").json()
+
+
+@contextmanager
+def running_sandbox(state_dir: Path, *args: str, timeout: float = 60) -> Iterator[RunningSandbox]:
+    """Run ``consent-sandbox serve`` on free ports until the block ends."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    endpoints_path = state_dir / "endpoints.json"
+    endpoints_path.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", "consent_sandbox.cli", "serve", "--state-dir", str(state_dir),
+           "--salesforce-port", "0", "--autopilot-port", "0", *args]
+    log = open(state_dir / "sandbox.log", "ab")  # noqa: SIM115 - lives as long as the process
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+    try:
+        yield RunningSandbox(state_dir, wait_for_endpoints(state_dir, process, timeout), process)
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
