@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -68,3 +68,48 @@ def running_sandbox(state_dir: Path, *args: str, timeout: float = 60) -> Iterato
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@dataclass
+class MeltanoProject:
+    """Runs jobs of a Meltano project against a running sandbox, with its own system database."""
+
+    sandbox: RunningSandbox
+    workdir: Path
+    project_root: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def meltano(self) -> Path:
+        return self.project_root / ".venv" / "bin" / "meltano"
+
+    def env(self) -> dict[str, str]:
+        sf, ap = self.sandbox.endpoints["salesforce"], self.sandbox.endpoints["autopilot"]
+        ca = self.sandbox.ca_bundle
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_"))}
+        env.update({
+            "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_ENVIRONMENT": "sandbox",
+        })
+        for plugin in ("TAP_SALESFORCE_OPTOUT", "TARGET_SALESFORCE"):
+            env[f"{plugin}_INSTANCE_URL"] = sf["instance_url"]
+            env[f"{plugin}_LOGIN_URL"] = sf["login_url"]
+            env[f"{plugin}_CA_BUNDLE"] = ca
+        for plugin in ("TAP_AUTOPILOT", "TARGET_AUTOPILOT"):
+            env[f"{plugin}_BASE_URL"] = ap["base_url"]
+            env[f"{plugin}_CA_BUNDLE"] = ca
+        env.update(self.extra_env)
+        return env
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """`meltano run ...`; output kept for assertions and shown when the run fails."""
+        result = subprocess.run([str(self.meltano), "run", *args],
+                                cwd=self.project_root, env=self.env(),
+                                capture_output=True, text=True, timeout=600)
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"meltano run {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout[-4000:]}\n{result.stderr[-8000:]}"
+            )
+        return result

@@ -1,0 +1,57 @@
+"""API calls per record, wall time and peak memory of each sync direction through `meltano run`."""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from consent_sandbox.testing import MeltanoProject, RunningSandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+PEOPLE = 10_000
+
+
+def _peak_child_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _timed_run(project: MeltanoProject, job: str) -> float:
+    start = time.perf_counter()
+    project.run(job)
+    return time.perf_counter() - start
+
+
+def run(sandbox: RunningSandbox) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as workdir:
+        project = MeltanoProject(sandbox, Path(workdir), ROOT)
+        project.extra_env["TARGET_AUTOPILOT_RATE_LIMIT_PER_SECOND"] = "1000"
+        project.extra_env["TAP_AUTOPILOT_RATE_LIMIT_PER_SECOND"] = "1000"
+        sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+            {"LastName": f"Bench{i}", "Company": "Bench", "Email": f"bench{i}@example.com"}
+            for i in range(PEOPLE)])
+        for api in ("salesforce", "autopilot"):
+            sandbox.admin(api, "DELETE", "/calls")
+        seconds = _timed_run(project, "salesforce-to-autopilot")
+        sf_read, ap_written = sandbox.calls("salesforce"), sandbox.calls("autopilot")
+
+        # every contact unsubscribes in Autopilot: 10,000 opt-out changes for Salesforce
+        sandbox.admin("autopilot", "POST", "/contacts", json=[
+            {"Email": f"bench{i}@example.com", "unsubscribed": True} for i in range(PEOPLE)])
+        for api in ("salesforce", "autopilot"):
+            sandbox.admin(api, "DELETE", "/calls")
+        back_seconds = _timed_run(project, "autopilot-to-salesforce")
+        sf_written, ap_scanned = sandbox.calls("salesforce"), sandbox.calls("autopilot")
+
+    per = f"per {PEOPLE:,}"
+    return {
+        f"sf->ap Salesforce calls {per} Leads read": sf_read["total"],
+        f"sf->ap Autopilot calls {per} contacts written": ap_written["total"],
+        "sf->ap seconds": round(seconds, 1),
+        f"ap->sf Autopilot calls {per} contacts scanned": ap_scanned["total"],
+        f"ap->sf Salesforce calls {per} opt-out changes": sf_written["total"],
+        f"ap->sf Salesforce write calls {per} opt-out changes": sf_written["writes"],
+        "ap->sf seconds": round(back_seconds, 1),
+        "peak RSS of the largest plugin process (MB)": round(_peak_child_rss_mb(), 1),
+    }
