@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
@@ -21,8 +24,22 @@ log = logging.getLogger("consent_sandbox")
 ENDPOINTS_FILE = "endpoints.json"
 
 
+class _QuietServer(uvicorn.Server):
+    """A uvicorn server that leaves signals to `serve`, which stops both servers at once.
+
+    Each uvicorn server installs its own SIGINT handler and re-raises the signal on exit; with two
+    servers in one loop the second handler replaces the first and the process never stops.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def _bind(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name it, and
+    # without it every small response waits ~40 ms on Nagle's algorithm.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, port))
     sock.listen(512)
@@ -68,8 +85,12 @@ async def serve(settings: SandboxSettings) -> None:
                                    module.render_error)
         config = uvicorn.Config(app, ssl_certfile=str(server_pem), log_level="warning",
                                 access_log=False, lifespan="on", timeout_keep_alive=30)
-        servers.append(uvicorn.Server(config))
+        servers.append(_QuietServer(config))
         sockets.append(_bind(port))
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, _stop_all, servers)
 
     pairs = zip(servers, sockets, strict=True)
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in pairs]
@@ -86,3 +107,10 @@ async def serve(settings: SandboxSettings) -> None:
     log.warning("sandbox ready: Salesforce %s, Autopilot %s", doc["salesforce"]["instance_url"],
                 doc["autopilot"]["base_url"])
     await asyncio.gather(*tasks)
+
+
+def _stop_all(servers: list[uvicorn.Server]) -> None:
+    for server in servers:
+        if server.should_exit:
+            server.force_exit = True  # a second signal: stop waiting for open connections
+        server.should_exit = True

@@ -1,0 +1,1 @@
+"""Singer target that updates or upserts Salesforce records in batches of sObject Collections."""

@@ -1,0 +1,95 @@
+"""The mapper's settings: their JSON schema for the SDK and a typed, checked view of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from singer_sdk import typing as th
+
+SALESFORCE_TO_AUTOPILOT = "salesforce_to_autopilot"
+AUTOPILOT_TO_SALESFORCE = "autopilot_to_salesforce"
+DIRECTIONS = (SALESFORCE_TO_AUTOPILOT, AUTOPILOT_TO_SALESFORCE)
+ON_EXIT_REMOVE, ON_EXIT_KEEP = "remove", "keep"
+
+# Autopilot names the mapper fills itself: a field_map entry must not overwrite them
+RESERVED_TARGET_NAMES = frozenset(
+    {"Email", "unsubscribed", "lists", "lists_remove", "custom_fields", "_sdc_deleted_at"}
+)
+
+CONFIG_SCHEMA: dict = th.PropertiesList(
+    th.Property("direction", th.StringType, required=True, allowed_values=list(DIRECTIONS),
+                description="Which way this mapping runs: Salesforce streams to Autopilot "
+                            "contacts, or Autopilot contacts to Salesforce opt-outs."),
+    th.Property("on_exit", th.StringType, default=ON_EXIT_KEEP,
+                allowed_values=[ON_EXIT_REMOVE, ON_EXIT_KEEP],
+                description="What happens in Autopilot to a person whose Salesforce records were "
+                            "deleted or left the selection: 'remove' deletes the contact, 'keep' "
+                            "leaves it."),
+    th.Property("bounce_is_opt_out", th.BooleanType, default=True,
+                description="A hard bounce in Autopilot counts as an opt-out."),
+    th.Property("lead_list", th.StringType, default="Salesforce Leads",
+                description="Autopilot list every person with a Salesforce Lead is put in."),
+    th.Property("contact_list", th.StringType, default="Salesforce Contacts",
+                description="Autopilot list every person with a Salesforce Contact or Person "
+                            "Account is put in."),
+    th.Property("field_map", th.ObjectType(additional_properties=th.StringType),
+                description="Extra Salesforce field -> Autopilot field name. Names that are not "
+                            "Autopilot standard fields are written as custom fields."),
+    th.Property("dry_run", th.BooleanType, default=False,
+                description="Log every decision but emit no records and no state."),
+).to_dict()
+
+
+class SettingsError(ValueError):
+    """A setting that passed the JSON schema but still cannot work."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    direction: str
+    on_exit: str = ON_EXIT_KEEP
+    bounce_is_opt_out: bool = True
+    lead_list: str = "Salesforce Leads"
+    contact_list: str = "Salesforce Contacts"
+    field_map: Mapping[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Typed settings with the documented defaults (the SDK does not apply schema defaults)."""
+        def pick(name: str, default: Any) -> Any:  # noqa: ANN401
+            value = config.get(name)
+            return default if value is None else value
+
+        settings = cls(
+            direction=config.get("direction", ""),
+            on_exit=pick("on_exit", ON_EXIT_KEEP),
+            bounce_is_opt_out=bool(pick("bounce_is_opt_out", True)),
+            lead_list=pick("lead_list", "Salesforce Leads"),
+            contact_list=pick("contact_list", "Salesforce Contacts"),
+            field_map=dict(pick("field_map", {})),
+            dry_run=bool(pick("dry_run", False)),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise SettingsError(
+                f"setting 'direction' is {self.direction!r}: set it to one of {DIRECTIONS}")
+        if self.on_exit not in (ON_EXIT_REMOVE, ON_EXIT_KEEP):
+            raise SettingsError(
+                f"setting 'on_exit' is {self.on_exit!r}: set it to 'remove' or 'keep'")
+        for name in ("lead_list", "contact_list"):
+            if not str(getattr(self, name)).strip():
+                raise SettingsError(f"setting {name!r} is empty: name an Autopilot list")
+        for source, target in self.field_map.items():
+            if not isinstance(target, str) or not target.strip():
+                raise SettingsError(
+                    f"field_map[{source!r}] is {target!r}: give an Autopilot field name")
+            if target in RESERVED_TARGET_NAMES:
+                raise SettingsError(
+                    f"field_map[{source!r}] targets {target!r}, which the consent mapper sets "
+                    f"itself: remove that entry or map it to another field")

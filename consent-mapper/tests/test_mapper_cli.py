@@ -1,0 +1,233 @@
+"""The `consent-mapper` console script as Meltano runs it: Singer lines in, Singer lines out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).parent / "consent-mapper"
+S2A = {"direction": "salesforce_to_autopilot"}
+A2S = {"direction": "autopilot_to_salesforce"}
+
+
+def schema(stream: str) -> dict:
+    return {"type": "SCHEMA", "stream": stream, "key_properties": ["Id"],
+            "schema": {"type": "object", "properties": {"Id": {"type": "string"}}}}
+
+
+def record(stream: str, **values) -> dict:
+    return {"type": "RECORD", "stream": stream, "record": values}
+
+
+def state(n: int) -> dict:
+    return {"type": "STATE", "value": {"bookmarks": {"n": n}}}
+
+
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess) -> None:
+        self.returncode = proc.returncode
+        self.stderr = proc.stderr
+        self.messages = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+    def of(self, kind: str) -> list[dict]:
+        return [m for m in self.messages if m["type"] == kind]
+
+    def records(self, stream: str | None = None) -> list[dict]:
+        return [m["record"] for m in self.of("RECORD") if stream in (None, m["stream"])]
+
+    def by_email(self, stream: str = "contacts", key: str = "Email") -> dict[str, dict]:
+        return {r[key]: r for r in self.records(stream)}
+
+
+def run(config: dict, messages: list[dict], tmp_path: Path, *extra: str) -> Run:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    lines = "".join(json.dumps(m) + "\n" for m in messages)
+    proc = subprocess.run([str(SCRIPT), "--config", str(config_file), *extra], input=lines,
+                          capture_output=True, text=True, timeout=60, check=False)
+    return Run(proc)
+
+
+def test_salesforce_streams_become_one_contact_per_person(tmp_path):
+    result = run(S2A, [
+        schema("Lead"),
+        record("Lead", Id="00Q1", Email="Ada@X.io", HasOptedOutOfEmail=True, FirstName="Ada",
+               LastName="Lovelace", Company="Engines", Status="Open", Country="Germany",
+               Phone="123", LeadSource="Web"),
+        record("Lead", Id="00Q2", Email="alan@x.io", HasOptedOutOfEmail=False),
+        record("Lead", Id="00Q3", Email="conv@x.io", IsConverted=True),
+        schema("Contact"),
+        record("Contact", Id="0031", Email=" ADA@x.io", HasOptedOutOfEmail=False,
+               MailingCountry="UK"),
+        record("Contact", Id="0032", Email="eve@x.io", IsPersonAccount=True,
+               HasOptedOutOfEmail=False),
+        schema("Account"),
+        record("Account", Id="0011", IsPersonAccount=True, Name="Eve Example",
+               PersonEmail="Eve@x.io", PersonHasOptedOutOfEmail=True, FirstName="Eve"),
+        record("Account", Id="0012", IsPersonAccount=False, Name="Acme Inc"),
+    ], tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    schemas = result.of("SCHEMA")
+    assert [(s["stream"], s["key_properties"]) for s in schemas] == [("contacts", ["Email"])]
+    contacts = result.by_email()
+    assert list(contacts) == ["ada@x.io", "alan@x.io", "eve@x.io"]  # one record per person
+    assert contacts["ada@x.io"] == {
+        "Email": "ada@x.io", "FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines",
+        "Status": "Open", "MailingCountry": "UK", "Phone": "123", "LeadSource": "Web",
+        "unsubscribed": True, "lists": ["Salesforce Contacts", "Salesforce Leads"]}
+    assert contacts["alan@x.io"]["unsubscribed"] is False
+    assert contacts["alan@x.io"]["lists"] == ["Salesforce Leads"]
+    # the Person Account carries the person, without a company; its mirrored Contact is skipped
+    assert contacts["eve@x.io"] == {"Email": "eve@x.io", "FirstName": "Eve",
+                                    "unsubscribed": True, "lists": ["Salesforce Contacts"]}
+    assert "decision R3: person=ada@x.io source=salesforce Lead 00Q1" in result.stderr
+    assert "converted_lead: 1" in result.stderr and "business_account: 1" in result.stderr
+    assert "person_account_contact: 1" in result.stderr
+
+
+def test_state_is_held_back_until_the_buffered_records_are_emitted(tmp_path):
+    result = run(S2A, [
+        state(0),
+        schema("Lead"),
+        record("Lead", Id="00Q1", Email="a@x.io"),
+        state(1),
+        record("Lead", Id="00Q2", Email="b@x.io"),
+        state(2),
+        {"type": "ACTIVATE_VERSION", "stream": "Lead", "version": 1},
+    ], tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    kinds = [(m["type"], m.get("value", {}).get("bookmarks", {}).get("n")) for m in
+             result.messages]
+    assert kinds == [("STATE", 0), ("SCHEMA", None), ("RECORD", None), ("RECORD", None),
+                     ("STATE", 2)]
+
+
+def test_a_crash_mid_input_emits_no_state_past_unsent_records(tmp_path):
+    result = run(S2A, [schema("Lead"), record("Lead", Id="00Q1", Email="a@x.io"), state(1),
+                       {"type": "RECORD"}], tmp_path)
+    assert result.returncode != 0
+    assert result.of("STATE") == []
+
+
+def test_records_without_a_valid_email_are_reported_and_the_run_succeeds(tmp_path):
+    result = run(S2A, [
+        schema("Lead"),
+        record("Lead", Id="00Q1", LastName="NoMail"),
+        record("Lead", Id="00Q2", Email="broken@@x.io"),
+        record("Lead", Id="00Q3", Email="ok@x.io"),
+    ], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert list(result.by_email()) == ["ok@x.io"]
+    assert "R10: Lead 00Q2 skipped" in result.stderr and "broken@@x.io" in result.stderr
+    summary = [line for line in result.stderr.splitlines() if "skipped invalid_email" in line]
+    assert len(summary) == 1 and "00Q2" in summary[0]
+    assert "skipped no_email: 1: Lead 00Q1" in result.stderr
+
+
+def deleted_run(on_exit: str, tmp_path: Path, *live: dict) -> Run:
+    return run({**S2A, "on_exit": on_exit}, [
+        schema("Lead"),
+        record("Lead", Id="00Q1", Email="gone@x.io", IsDeleted=True),
+        record("Lead", Id="00Q2", Email="out@x.io", in_selection=False),
+        *live,
+    ], tmp_path)
+
+
+def test_on_exit_remove_deletes_people_with_no_live_record(tmp_path):
+    result = deleted_run("remove", tmp_path,
+                         record("Contact", Id="0031", Email="out@x.io"))
+    assert result.returncode == 0, result.stderr
+    contacts = result.by_email()
+    assert contacts["gone@x.io"]["_sdc_deleted_at"]
+    assert set(contacts["gone@x.io"]) == {"Email", "_sdc_deleted_at"}
+    # a live Contact of the same person was seen: kept, but it leaves the Leads list
+    assert "_sdc_deleted_at" not in contacts["out@x.io"]
+    assert contacts["out@x.io"]["lists_remove"] == ["Salesforce Leads"]
+
+
+def test_on_exit_keep_emits_nothing_for_exits_but_counts_them(tmp_path):
+    result = deleted_run("keep", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.records() == []
+    assert "kept_on_exit=2" in result.stderr
+
+
+def test_field_map_fills_standard_and_custom_fields(tmp_path):
+    result = run({**S2A, "field_map": {"Title": "Title", "Tier__c": "Customer Tier"}}, [
+        schema("Lead"),
+        record("Lead", Id="00Q1", Email="a@x.io", Title="CTO", Tier__c="Gold"),
+    ], tmp_path)
+    contact = result.by_email()["a@x.io"]
+    assert contact["Title"] == "CTO" and contact["custom_fields"] == {"Customer Tier": "Gold"}
+
+
+def test_autopilot_contacts_become_salesforce_opt_outs_per_person(tmp_path):
+    result = run(A2S, [
+        schema("lists"),
+        {"type": "RECORD", "stream": "lists", "record": {"list_id": "l1", "title": "x"}},
+        schema("contacts"),
+        record("contacts", contact_id="person_1", Email="Dana@X.io", unsubscribed=True),
+        record("contacts", contact_id="person_2", Email="pat@x.io", unsubscribed=False,
+               hard_bounced=True),
+        record("contacts", contact_id="person_3", Email="back@x.io", unsubscribed=False),
+        record("contacts", contact_id="person_4", Email="bad@"),
+        state(1),
+    ], tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert [(s["stream"], s["key_properties"]) for s in result.of("SCHEMA")] == [
+        ("Lead", ["Email"]), ("Contact", ["Email"]), ("Account", ["PersonEmail"])]
+    assert result.by_email("Lead") == {
+        "dana@x.io": {"Email": "dana@x.io", "HasOptedOutOfEmail": True},
+        "pat@x.io": {"Email": "pat@x.io", "HasOptedOutOfEmail": True},
+        "back@x.io": {"Email": "back@x.io", "HasOptedOutOfEmail": False}}
+    assert result.by_email("Contact") == result.by_email("Lead")
+    assert result.by_email("Account", "PersonEmail")["pat@x.io"] == {
+        "PersonEmail": "pat@x.io", "PersonHasOptedOutOfEmail": True}
+    assert result.messages[-1] == {"type": "STATE", "value": {"bookmarks": {"n": 1}}}
+    assert "hard bounce" in result.stderr and "person_4" in result.stderr
+
+
+def test_bounce_is_not_an_opt_out_when_switched_off(tmp_path):
+    result = run({**A2S, "bounce_is_opt_out": False}, [
+        schema("contacts"),
+        record("contacts", contact_id="person_2", Email="pat@x.io", unsubscribed=False,
+               hard_bounced=True),
+    ], tmp_path)
+    assert result.by_email("Lead")["pat@x.io"]["HasOptedOutOfEmail"] is False
+
+
+def test_dry_run_logs_decisions_and_emits_no_records_and_no_state(tmp_path):
+    result = run({**S2A, "dry_run": True}, [
+        state(0), schema("Lead"),
+        record("Lead", Id="00Q1", Email="a@x.io", HasOptedOutOfEmail=True), state(1),
+    ], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.of("RECORD") == [] and result.of("STATE") == []
+    assert "dry run: would send contacts" in result.stderr and "a@x.io" in result.stderr
+
+
+@pytest.mark.parametrize(("config", "named"), [
+    ({}, "direction"),
+    ({"direction": "sideways"}, "direction"),
+    ({**S2A, "on_exit": "forget"}, "on_exit"),
+    ({**S2A, "field_map": {"Foo__c": "unsubscribed"}}, "unsubscribed"),
+])
+def test_bad_settings_stop_the_run_naming_the_setting(config, named, tmp_path):
+    result = run(config, [], tmp_path)
+    assert result.returncode != 0
+    assert named in result.stderr and "Config validation failed" in result.stderr
+
+
+def test_about_lists_every_setting(tmp_path):
+    proc = subprocess.run([str(SCRIPT), "--about", "--format=json"], capture_output=True,
+                          text=True, timeout=60, check=True)
+    settings = json.loads(proc.stdout)["settings"]["properties"]
+    assert set(settings) == {"direction", "on_exit", "bounce_is_opt_out", "lead_list",
+                             "contact_list", "field_map", "dry_run"}
