@@ -1,15 +1,15 @@
-"""The Singer plumbing: read one side's streams, buffer people for the run, emit the other side's.
+"""The Singer plumbing: read one side's streams, decide at the end of the input, emit the other's.
 
-Records are folded per normalized address for the whole run and emitted when the input ends, so
-one person's Leads, Contacts and Person Account (or duplicate Autopilot contacts) leave as one
-consistent record. STATE messages that arrive while records are buffered are held back and the
-latest is emitted after those records: a bookmark never moves past what was not yet handed on.
+Records are folded per normalized address for the whole run. When the input ends, the consent
+decisions are made against the ledger (see ``reconcile``) in one database transaction, which
+commits before the records and the held-back STATE are emitted: a crash before the commit replays
+the whole run; a crash after it leaves pending writes that the next run sends again (R7).
 """
 
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -18,20 +18,21 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 
+from consent_mapper.addresses import InvalidEmail, normalize_email
 from consent_mapper.decide import (
     AUTOPILOT_CONTACTS,
+    LEAD,
     SALESFORCE_STREAMS,
-    Action,
-    Event,
     Observation,
     Person,
-    PersonDecision,
     Skip,
     SkipReason,
-    decide_person,
     observe_autopilot,
     observe_salesforce,
 )
+from consent_mapper.ledger import engine
+from consent_mapper.ledger.store import Ledger
+from consent_mapper.reconcile import Conversion, Reconciler, RunInput
 from consent_mapper.report import RunReport
 from consent_mapper.settings import (
     CONFIG_SCHEMA,
@@ -39,15 +40,12 @@ from consent_mapper.settings import (
     SALESFORCE_TO_AUTOPILOT,
     Settings,
     SettingsError,
+    default_ledger_url,
 )
 from consent_mapper.shapes import (
-    CONTACTS,
     StreamShape,
-    autopilot_contact,
-    autopilot_deletion,
     autopilot_fields,
     contacts_shape,
-    salesforce_records,
     salesforce_shapes,
 )
 
@@ -70,7 +68,7 @@ class ConsentMapper(InlineMapper):
         self.to_autopilot = self.settings.direction == SALESFORCE_TO_AUTOPILOT
         self.input_streams = SALESFORCE_STREAMS if self.to_autopilot else (AUTOPILOT_CONTACTS,)
         self.output_shapes = [contacts_shape()] if self.to_autopilot else salesforce_shapes()
-        self.people: dict[str, Person] = {}
+        self.seen = RunInput()
         self.held_state: dict | None = None
         self.schemas_sent = False
         self.report = RunReport()
@@ -79,42 +77,73 @@ class ConsentMapper(InlineMapper):
     # Singer messages in
 
     def map_schema_message(self, message_dict: dict) -> Iterable[Message]:
-        # input schemas are swallowed: the output streams have shapes of their own
-        if message_dict["stream"] in self.input_streams:
-            return list(self._schemas())
-        return ()
+        return ()  # input schemas are swallowed: the output streams have shapes of their own
 
     def map_record_message(self, message_dict: dict) -> Iterable[Message]:
         stream, record = message_dict["stream"], message_dict["record"]
         if stream not in self.input_streams:
             return ()
         self.report.count(f"read_{stream}")
+        if stream == LEAD and record.get("IsConverted") and record.get("ConvertedContactId"):
+            self._converted_lead(record)
         seen = self._observe(stream, record)
         if isinstance(seen, Skip):
             self._skipped(seen)
-        else:
-            self.people.setdefault(seen.email, Person(seen.email)).add(seen)
+            return ()
+        self.seen.profiles.setdefault(seen.email, Person(seen.email)).add(seen)
+        system = engine.SALESFORCE if self.to_autopilot else engine.AUTOPILOT
+        record_id = seen.source.record_id if self.to_autopilot else seen.email
+        key = engine.RecordKey(system, seen.source.object, record_id)
+        self.seen.observe(seen.email, engine.Observation(
+            key, seen.opted_out, _utc(seen.changed_at), seen.live))
         return ()
 
     def map_state_message(self, message_dict: dict) -> Iterable[Message]:
-        if self.settings.dry_run:
-            return ()  # a dry run must not move the tap's bookmarks
-        if self.people:
-            self.held_state = message_dict["value"]  # states are cumulative: the latest suffices
-            return ()
-        return (StateMessage(value=message_dict["value"]),)
+        # held back: STATE passes only after the ledger committed and the records were emitted
+        self.held_state = message_dict["value"]  # states are cumulative: the latest suffices
+        return ()
 
     def map_activate_version_message(self, message_dict: dict) -> Iterable[Message]:
         return ()  # versions belong to the input streams, which are not passed on
 
+    def map_batch_message(self, message_dict: dict) -> Iterable[Message]:
+        raise NotImplementedError("BATCH messages are not supported: run the tap without batch")
+
     def process_endofpipe(self) -> None:
-        for message in self._flush():
-            self.write_message(message)
-        if self.held_state is not None:
+        dry_run = self.settings.dry_run
+        ledger = Ledger(self.settings.ledger_url or default_ledger_url())
+        messages: list[Message] = []
+        try:
+            with ledger.transaction(commit=not dry_run) as tx:
+                source = engine.SALESFORCE if self.to_autopilot else engine.AUTOPILOT
+                run_id = tx.start_run(self.settings.direction, source)
+                reconciler = Reconciler(
+                    tx, run_id, self.to_autopilot,
+                    on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE,
+                    retry_after_runs=self.settings.retry_after_runs,
+                    started_at=self.started_at)
+                for outcome in reconciler.run(self.seen):
+                    for event in outcome.events:
+                        self._log_event(outcome.email, event, dry_run)
+                    for stream, record in outcome.records:
+                        if dry_run:
+                            self.logger.info("dry run: would send %s %s", stream, record)
+                        else:
+                            messages.append(RecordMessage(stream=stream, record=record))
+                counts = reconciler.counts.as_dict()
+                tx.finish_run(run_id, {**counts, "skipped": sum(self.report.skips.values())})
+        finally:
+            ledger.close()
+        self.seen = RunInput()
+        if messages:
+            for shape in self.output_shapes:
+                self.write_message(_schema_message(shape))
+            for message in messages:
+                self.write_message(message)
+        if self.held_state is not None and not dry_run:
             self.write_message(StateMessage(value=self.held_state))
-            self.held_state = None
-        for line in self.report.summary():
-            self.logger.info("%s (%s)", line, self.settings.direction)
+        self.held_state = None
+        self._summary(counts, dry_run)
 
     # Decisions
 
@@ -128,6 +157,18 @@ class ConsentMapper(InlineMapper):
             seen = replace(seen, fields=fields, custom_fields=custom)
         return seen
 
+    def _converted_lead(self, record: dict) -> None:
+        try:
+            email: str | None = normalize_email(record.get("Email"))
+        except InvalidEmail:
+            email = None
+        key = engine.RecordKey(engine.SALESFORCE, LEAD, str(record.get("Id")))
+        lead = engine.Observation(key, bool(record.get("HasOptedOutOfEmail")),
+                                  _utc(str(record.get("SystemModstamp") or "")),
+                                  live=not record.get("IsDeleted"), writable=False)
+        self.seen.conversions.append(
+            Conversion(lead, str(record["ConvertedContactId"]), email))
+
     def _skipped(self, skip: Skip) -> None:
         self.report.skip(skip)
         if skip.reason in (SkipReason.NO_EMAIL, SkipReason.INVALID_EMAIL):
@@ -138,51 +179,43 @@ class ConsentMapper(InlineMapper):
         else:
             self.logger.debug("%s skipped: %s", skip.source, skip.reason.value)
 
-    def _flush(self) -> Iterator[Message]:
-        people, self.people = self.people, {}
-        remove = self.settings.on_exit == ON_EXIT_REMOVE
-        origin = "Salesforce" if self.to_autopilot else "Autopilot"
-        for email in list(people):
-            person = people.pop(email)  # frees each person as it leaves
-            decision = decide_person(person, remove, origin)
-            for event in decision.events:
-                self._log_event(event)
-            records = self._records(decision)
-            if self.settings.dry_run:
-                for stream, record in records:
-                    self.logger.info("dry run: would send %s %s", stream, record)
-                continue
-            if records:
-                yield from self._schemas()
-            for stream, record in records:
-                yield RecordMessage(stream=stream, record=record)
+    def _log_event(self, email: str, event: engine.AuditEvent, dry_run: bool) -> None:
+        source = " ".join((event.source.system, event.source.object,
+                           event.source.record_id)) if event.source else "-"
+        targets = ", ".join(f"{k.object} {k.record_id}" for k in event.targets)
+        self.logger.info("%sdecision %s: person=%s source=%s old=%s new=%s%s: %s",
+                         "dry run: " if dry_run else "", event.rule, email, source, event.old,
+                         event.new, f" writes=[{targets}]" if targets else "", event.detail)
 
-    def _records(self, decision: PersonDecision) -> list[tuple[str, dict]]:
-        self.report.count("people")
-        if decision.action is Action.NONE:
-            self.report.count("kept_on_exit")
-            return []
-        if decision.action is Action.DELETE:
-            self.report.count("deleted")
-            return [(CONTACTS, autopilot_deletion(decision.email, self.started_at))]
-        self.report.count("opted_out" if decision.opted_out else "opted_in")
-        if self.to_autopilot:
-            return [(CONTACTS, autopilot_contact(decision))]
-        return salesforce_records(decision)
-
-    def _log_event(self, event: Event) -> None:
-        self.logger.info("decision %s: person=%s source=%s%s: %s",
-                         event.rule, event.email, event.source or "-",
-                         "" if event.new is None else f" opted_out={event.new}", event.detail)
-
-    def _schemas(self) -> Iterator[Message]:
-        if self.schemas_sent:
-            return
-        self.schemas_sent = True
-        for shape in self.output_shapes:
-            yield _schema_message(shape)
+    def _summary(self, counts: dict[str, int], dry_run: bool) -> None:
+        skipped = sum(self.report.skips.values())
+        reasons = ", ".join(f"{r.value}={n}" for r, n in sorted(self.report.skips.items()))
+        self.logger.info(
+            "%ssummary %s: people seen=%d, opt-outs propagated=%d, re-subscribes propagated=%d, "
+            "echoes confirmed=%d, pending retried=%d, records sent=%d, profiles updated=%d, "
+            "contacts deleted=%d, kept on exit=%d, skipped=%d%s",
+            "dry run " if dry_run else "", self.settings.direction, counts["people"],
+            counts["opt_outs"], counts["re_subscribes"], counts["echoes"], counts["retried"],
+            counts["records_written"], counts["profiles_updated"], counts["deleted"],
+            counts["kept_on_exit"], skipped, f" ({reasons})" if reasons else "")
+        for line in self.report.summary()[1:]:
+            self.logger.info("%s (%s)", line, self.settings.direction)
 
 
 def _schema_message(shape: StreamShape) -> SchemaMessage:
     return SchemaMessage(stream=shape.stream, schema=shape.schema,
                          key_properties=list(shape.key_properties))
+
+
+def _utc(stamp: str) -> str:
+    """Salesforce's ``...+0000`` and Autopilot's ``...Z`` in one sortable form."""
+    if not stamp:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
+

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from singer_sdk import typing as th
@@ -38,8 +40,23 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
                 description="Extra Salesforce field -> Autopilot field name. Names that are not "
                             "Autopilot standard fields are written as custom fields."),
     th.Property("dry_run", th.BooleanType, default=False,
-                description="Log every decision but emit no records and no state."),
+                description="Run the whole pipeline and log every decision it would make, but "
+                            "emit no records and no state and leave the ledger untouched."),
+    th.Property("ledger_url", th.StringType,
+                description="SQLAlchemy URL of the consent ledger. Default: the SQLite file "
+                            "`.meltano/consent-ledger.db` of the Meltano project "
+                            "(`postgresql+psycopg://...` for teams running Meltano on several "
+                            "machines; install the driver in the mapper's venv)."),
+    th.Property("retry_after_runs", th.IntegerType, default=1,
+                description="A write to one system that this many later reads of that system "
+                            "did not see back is sent again (R7)."),
 ).to_dict()
+
+
+def default_ledger_url() -> str:
+    """The SQLite ledger inside the Meltano project's `.meltano/` folder (or the working one)."""
+    root = Path(os.environ.get("MELTANO_PROJECT_ROOT") or ".")
+    return f"sqlite:///{(root / '.meltano' / 'consent-ledger.db').resolve()}"
 
 
 class SettingsError(ValueError):
@@ -55,6 +72,8 @@ class Settings:
     contact_list: str = "Salesforce Contacts"
     field_map: Mapping[str, str] = field(default_factory=dict)
     dry_run: bool = False
+    ledger_url: str | None = None
+    retry_after_runs: int = 1
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -71,6 +90,8 @@ class Settings:
             contact_list=pick("contact_list", "Salesforce Contacts"),
             field_map=dict(pick("field_map", {})),
             dry_run=bool(pick("dry_run", False)),
+            ledger_url=config.get("ledger_url") or None,
+            retry_after_runs=int(pick("retry_after_runs", 1)),
         )
         settings.check()
         return settings
@@ -82,6 +103,9 @@ class Settings:
         if self.on_exit not in (ON_EXIT_REMOVE, ON_EXIT_KEEP):
             raise SettingsError(
                 f"setting 'on_exit' is {self.on_exit!r}: set it to 'remove' or 'keep'")
+        if self.retry_after_runs < 1:
+            raise SettingsError(
+                f"setting 'retry_after_runs' is {self.retry_after_runs}: set it to 1 or more")
         for name in ("lead_list", "contact_list"):
             if not str(getattr(self, name)).strip():
                 raise SettingsError(f"setting {name!r} is empty: name an Autopilot list")

@@ -96,10 +96,12 @@ SALESFORCE_MATCH = {LEAD: ("Email", "HasOptedOutOfEmail"),
 
 
 def salesforce_shapes() -> list[StreamShape]:
+    """A record names its target by `Id` (a record the ledger knows) or by the match field."""
     return [
-        StreamShape(stream, {"type": "object", "required": [match],
-                             "properties": {match: {"type": "string"},
-                                            flag: {"type": "boolean"}}}, (match,))
+        StreamShape(stream, {"type": "object", "required": [flag],
+                             "properties": {"Id": {"type": "string"},
+                                            match: {"type": "string"},
+                                            flag: {"type": "boolean"}}}, ())
         for stream, (match, flag) in SALESFORCE_MATCH.items()
     ]
 

@@ -1,0 +1,1 @@
+"""The consent ledger: what each record showed, what the sync wrote, what each person agreed."""
