@@ -86,11 +86,14 @@ class MeltanoProject:
     def env(self) -> dict[str, str]:
         sf, ap = self.sandbox.endpoints["salesforce"], self.sandbox.endpoints["autopilot"]
         ca = self.sandbox.ca_bundle
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "TARGET_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("TAP_", "TARGET_", "CONSENT_MAPPER_"))}
         env.update({
             "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_ENVIRONMENT": "sandbox",
+            # each project run gets its own ledger, like its own system database
+            "CONSENT_MAPPER_LEDGER_URL": f"sqlite:///{self.workdir / 'consent-ledger.db'}",
         })
         for plugin in ("TAP_SALESFORCE_OPTOUT", "TARGET_SALESFORCE"):
             env[f"{plugin}_INSTANCE_URL"] = sf["instance_url"]
