@@ -38,10 +38,11 @@ sandbox-stop: $(STAMP)
 sync: sandbox-start
 	$(MELTANO) --environment=sandbox run consent-sync
 	@$(BIN)/consent-sandbox status --state-dir $(SANDBOX_DIR)
+	@$(BIN)/consent-ledger last-run
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist load
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
