@@ -1,0 +1,105 @@
+"""The Autopilot v1 HTTP client: the API key header, the rate limit, retries with backoff."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import requests
+
+log = logging.getLogger("target-autopilot")
+RETRIABLE = {429, 500, 502, 503, 504}
+
+
+class AutopilotRejected(Exception):
+    """A 4xx answer other than 429: the request itself is wrong; retrying will not help."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status} {message}")
+        self.status = status
+        self.message = message
+
+
+class AutopilotUnavailable(Exception):
+    """Retries exhausted on 429, 5xx or network errors."""
+
+
+class RateLimiter:
+    """Spaces calls evenly: at most `per_second` a second across the whole process."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            delay = self.next_at - now
+            self.next_at = max(now, self.next_at) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+class AutopilotClient:
+    def __init__(self, base_url: str, api_key: str, ca_bundle: str | None = None,
+                 rate_limit_per_second: float = 5.0, max_retries: int = 5,
+                 backoff_seconds: float = 1.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update({"autopilotapikey": api_key,
+                                     "Content-Type": "application/json"})
+        # passed on every call: a session-level verify loses to REQUESTS_CA_BUNDLE
+        self.verify: str | bool = ca_bundle or True
+        self.limiter = RateLimiter(rate_limit_per_second)
+        self.max_retries = max_retries
+        self.backoff_seconds = backoff_seconds
+        self.calls = 0
+
+    def request(self, method: str, path: str, json: Any = None,  # noqa: ANN401
+                ok_statuses: tuple[int, ...] = ()) -> Any:  # noqa: ANN401
+        """The decoded JSON answer (None when empty); 429, 5xx and network errors retried."""
+        url = f"{self.base_url}{path}"
+        for attempt in range(self.max_retries + 1):
+            self.limiter.wait()
+            self.calls += 1
+            try:
+                response = self.session.request(method, url, json=json, verify=self.verify,
+                                                timeout=60)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                problem, retry_after = f"{type(exc).__name__}", None
+            else:
+                if response.status_code < 300 or response.status_code in ok_statuses:
+                    return response.json() if response.content else None
+                message = _message(response)
+                if response.status_code not in RETRIABLE:
+                    raise AutopilotRejected(response.status_code, message)
+                problem = f"{response.status_code} {message}"
+                retry_after = response.headers.get("Retry-After")
+            if attempt == self.max_retries:
+                raise AutopilotUnavailable(
+                    f"{method} {path}: {problem} after {attempt + 1} attempts; Autopilot is "
+                    f"unavailable or the rate limit is too high: lower rate_limit_per_second")
+            wait = _seconds(retry_after) or min(60.0, self.backoff_seconds * 2 ** attempt)
+            log.warning("%s %s: %s; retrying in %.1f s", method, path, problem, wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("error") or body)
+    return str(body)[:200]
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
