@@ -84,7 +84,9 @@ async def serve(settings: SandboxSettings) -> None:
         app = InstrumentMiddleware(module.create_app(settings, instruments), instruments,
                                    module.render_error)
         config = uvicorn.Config(app, ssl_certfile=str(server_pem), log_level="warning",
-                                access_log=False, lifespan="on", timeout_keep_alive=30)
+                                access_log=False, lifespan="on", timeout_keep_alive=30,
+                                # idle keep-alive clients must not hold a stop for long
+                                timeout_graceful_shutdown=2)
         servers.append(_QuietServer(config))
         sockets.append(_bind(port))
 

@@ -83,6 +83,17 @@ class MeltanoProject:
     def meltano(self) -> Path:
         return self.project_root / ".venv" / "bin" / "meltano"
 
+    def sys_dir(self) -> Path:
+        """A `.meltano` of this run's own: parallel runs must not share `run/` (catalogs, state
+        files); the installed plugin venvs are linked in from the project."""
+        sys_dir = self.workdir / ".meltano"
+        for kind in ("extractors", "loaders", "mappers", "utilities"):
+            link, installed = sys_dir / kind, self.project_root / ".meltano" / kind
+            if installed.exists() and not link.exists():
+                sys_dir.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(installed, target_is_directory=True)
+        return sys_dir
+
     def env(self) -> dict[str, str]:
         sf, ap = self.sandbox.endpoints["salesforce"], self.sandbox.endpoints["autopilot"]
         ca = self.sandbox.ca_bundle
@@ -92,6 +103,7 @@ class MeltanoProject:
             "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_ENVIRONMENT": "sandbox",
+            "MELTANO_SYS_DIR_ROOT": str(self.sys_dir()),
             # each project run gets its own ledger, like its own system database
             "CONSENT_MAPPER_LEDGER_URL": f"sqlite:///{self.workdir / 'consent-ledger.db'}",
         })
