@@ -23,6 +23,7 @@ def _salesforce(sandbox: RunningSandbox) -> Salesforce:
     ).json()
     session = requests.Session()
     session.verify = sandbox.ca_bundle
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would replace the sandbox CA
     return Salesforce(instance_url=token["instance_url"], session_id=token["access_token"],
                       session=session, version="62.0")
 
@@ -56,6 +57,7 @@ def run(sandbox: RunningSandbox) -> dict[str, float]:
     headers = {"autopilotapikey": ap["api_key"]}
     with requests.Session() as session:
         session.verify = sandbox.ca_bundle
+        session.trust_env = False
         session.headers.update(headers)
         start = time.perf_counter()
         for call in range(WRITE_CALLS):

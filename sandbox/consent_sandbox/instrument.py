@@ -82,7 +82,9 @@ class Instruments:
             ]
         return {
             "total": sum(r["count"] for r in rows),
-            "writes": sum(r["count"] for r in rows if r["method"] != "GET"),
+            # data-changing calls: signing in (POST to the token endpoint) changes no record
+            "writes": sum(r["count"] for r in rows
+                          if r["method"] != "GET" and not r["endpoint"].endswith("/token")),
             "calls": rows,
         }
 

@@ -1,0 +1,42 @@
+"""JSON schemas of the streams, as the output contract (docs/contracts.md) names them."""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+from .records import STANDARD_FIELDS
+
+CUSTOM_FIELD_VALUE = th.ObjectType(
+    th.Property("kind", th.StringType, description="the custom field's name"),
+    th.Property("fieldType", th.StringType, description="string, integer, float, boolean, date"),
+    th.Property("value", th.CustomType({}), description="the value as Autopilot sent it"),
+)
+
+CONTACTS = th.PropertiesList(
+    th.Property("contact_id", th.StringType, required=True, description="person_<UUID>"),
+    *(th.Property(name, th.StringType) for name in STANDARD_FIELDS),
+    th.Property("owner_name", th.StringType),
+    th.Property("unsubscribed", th.BooleanType, description="Opted Out of Email"),
+    th.Property("hard_bounced", th.BooleanType, description="mail_hardbounced is not empty"),
+    th.Property("hard_bounced_at", th.DateTimeType, description="latest hard bounce"),
+    th.Property("lists", th.ArrayType(th.StringType), description="ids of the contact's lists"),
+    th.Property("custom_fields", th.ArrayType(CUSTOM_FIELD_VALUE), description="as read"),
+    th.Property("created_at", th.DateTimeType),
+    th.Property("updated_at", th.DateTimeType, description="ISO-8601 UTC whatever the API sent"),
+).to_dict()
+
+LISTS = th.PropertiesList(
+    th.Property("list_id", th.StringType, required=True),
+    th.Property("title", th.StringType),
+).to_dict()
+
+LIST_MEMBERS = th.PropertiesList(
+    th.Property("list_id", th.StringType, required=True),
+    th.Property("contact_id", th.StringType, required=True),
+    th.Property("Email", th.StringType),
+).to_dict()
+
+CUSTOM_FIELDS = th.PropertiesList(
+    th.Property("name", th.StringType, required=True),
+    th.Property("fieldType", th.StringType),
+).to_dict()

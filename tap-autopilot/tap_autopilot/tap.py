@@ -1,0 +1,61 @@
+"""tap-autopilot: Autopilot contacts (unsubscribes, hard bounces, lists), incrementally."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+
+from .streams import DEFAULT_SAFETY_MARGIN_SECONDS, STREAM_TYPES, AutopilotStream
+from .throttle import RateLimiter, ThrottledSession
+
+
+class TapAutopilot(Tap):
+    """Reads Autopilot's REST API v1."""
+
+    name = "tap-autopilot"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property("api_key", th.StringType, required=True, secret=True,
+                    description="Autopilot API key, sent as the autopilotapikey header."),
+        th.Property("base_url", th.StringType, default="https://api2.autopilothq.com/v1",
+                    description="Autopilot API base URL, ending in /v1."),
+        th.Property("ca_bundle", th.StringType,
+                    description="PEM file of certificate authorities to trust (default: the "
+                                "system's, or REQUESTS_CA_BUNDLE)."),
+        th.Property("start_date", th.DateTimeType,
+                    description="Without state, emit only contacts updated at or after this."),
+        th.Property("rate_limit_per_second", th.NumberType, default=5,
+                    description="Calls a second the tap allows itself (Autopilot allows 5)."),
+        th.Property("safety_margin_seconds", th.IntegerType,
+                    default=DEFAULT_SAFETY_MARGIN_SECONDS,
+                    description="The contacts bookmark never passes the scan's start minus this "
+                                "margin (covers clock skew and changes made during the scan)."),
+    ).to_dict()
+
+    @cached_property
+    def http_session(self) -> ThrottledSession:
+        """The one session all streams share, spaced at rate_limit_per_second."""
+        return ThrottledSession(RateLimiter(float(self.config.get("rate_limit_per_second", 5))))
+
+    # Both ways a run ends close the session: no idle connection is left to the server.
+    def sync_all(self) -> None:
+        try:
+            super().sync_all()
+        finally:
+            self.http_session.close()
+
+    def run_sync_dry_run(self, *args: Any, **kwargs: Any) -> bool:
+        try:
+            return super().run_sync_dry_run(*args, **kwargs)
+        finally:
+            self.http_session.close()
+
+    def discover_streams(self) -> list[AutopilotStream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+
+if __name__ == "__main__":
+    TapAutopilot.cli()
