@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 import time
 
@@ -187,9 +188,129 @@ def test_over_the_rate_limit_answers_429_with_its_body(tmp_path):
                                      "message": "You have exceeded your request rate of 5 r/s."}
 
 
-def test_contacts_survive_a_restart(tmp_path):
+def test_contacts_lists_fields_and_hooks_survive_a_restart(tmp_path):
     with running_sandbox(tmp_path, "--autopilot-rate-limit", "1000") as sandbox:
-        sandbox.admin("autopilot", "POST", "/contacts", json=[{"Email": "keep@x.io"}])
+        sandbox.admin("autopilot", "POST", "/contacts", json=[{"Email": "keep@x.io",
+                                                               "lists": ["Kept"]}])
+        ap = sandbox.endpoints["autopilot"]
+        headers = {"autopilotapikey": ap["api_key"]}
+        requests.post(f"{ap['base_url']}/contact", headers=headers, verify=sandbox.ca_bundle,
+                      json={"contact": {"Email": "k2@x.io", "custom": {"integer--N": 1}}},
+                      timeout=30).raise_for_status()
+        requests.post(f"{ap['base_url']}/hook", headers=headers, verify=sandbox.ca_bundle,
+                      json={"event": "contact_added", "target_url": "http://127.0.0.1:9/h"},
+                      timeout=30).raise_for_status()
+        before = sandbox.admin("autopilot", "GET", "/contacts").json()
     with running_sandbox(tmp_path, "--autopilot-rate-limit", "1000") as sandbox:
-        assert [c["Email"] for c in sandbox.admin("autopilot", "GET", "/contacts").json()] == [
-            "keep@x.io"]
+        ap = sandbox.endpoints["autopilot"]
+
+        def get(path: str) -> object:
+            return requests.get(f"{ap['base_url']}{path}", verify=sandbox.ca_bundle, timeout=30,
+                                headers={"autopilotapikey": ap["api_key"]}).json()
+
+        assert sandbox.admin("autopilot", "GET", "/contacts").json() == before
+        assert [e["title"] for e in get("/lists")["lists"]] == ["Kept"]
+        assert get("/contacts/custom_fields") == [{"name": "N", "fieldType": "integer"}]
+        assert [h["event"] for h in get("/hooks")["hooks"]] == ["contact_added"]
+
+
+def test_a_contact_reads_back_in_autopilots_shape(api):
+    list_id = api("POST", "/list", json={"name": "Newsletter"}).json()["list_id"]
+    created = api("POST", "/contact", json={"contact": {
+        "Email": "Shape@X.io", "FirstName": "Sha", "MailingCountry": "NZ",
+        "_autopilot_list": "Newsletter", "custom": {"boolean--Is--Customer": True}}})
+    assert created.status_code == 200 and list(created.json()) == ["contact_id"]
+    contact = api("GET", f"/contact/{created.json()['contact_id']}").json()
+    assert set(contact) == {"contact_id", "Email", "FirstName", "MailingCountry", "unsubscribed",
+                            "created_at", "updated_at", "lists", "custom_fields"}
+    assert re.fullmatch(r"person_[0-9A-F]{8}(-[0-9A-F]{4}){3}-[0-9A-F]{12}",
+                        contact["contact_id"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", contact["updated_at"])
+    assert (contact["Email"], contact["lists"], contact["unsubscribed"]) == (
+        "Shape@X.io", [list_id], False)
+    assert contact["custom_fields"] == [
+        {"kind": "Is Customer", "fieldType": "boolean", "value": True}]
+    # the address is the key: another spelling finds it and keeps the first one
+    api("POST", "/contact", json={"contact": {"Email": "shape@x.io", "FirstName": "Shay"}})
+    again = api("GET", "/contact/SHAPE@x.io").json()
+    assert (again["contact_id"], again["Email"], again["FirstName"]) == (
+        contact["contact_id"], "Shape@X.io", "Shay")
+    assert api("GET", "/smart_segments").json() == {"segments": []}
+
+
+def test_every_change_moves_updated_at_and_a_no_op_does_not(api):
+    cid = api("POST", "/contact", json={"contact": {"Email": "t@x.io"}}).json()["contact_id"]
+    list_id = api("POST", "/list", json={"name": "T"}).json()["list_id"]
+    stamps = [api("GET", f"/contact/{cid}").json()["updated_at"]]
+    for method, path, body in [
+            ("POST", "/contact", {"contact": {"Email": "t@x.io", "Title": "CTO"}}),
+            ("POST", "/contact", {"contact": {"Email": "t@x.io", "Title": "CTO"}}),  # no-op
+            ("POST", f"/contact/{cid}/unsubscribe", None),
+            ("POST", f"/contact/{cid}/unsubscribe", None),  # already out: no-op
+            ("POST", f"/list/{list_id}/contact/{cid}", None),
+            ("DELETE", f"/list/{list_id}/contact/{cid}", None),
+            ("POST", "/contact", {"contact": {"Email": "t@x.io", "unsubscribed": False}})]:
+        assert api(method, path, json=body).status_code == 200
+        stamps.append(api("GET", f"/contact/{cid}").json()["updated_at"])
+    moved = [after > before for before, after in zip(stamps, stamps[1:], strict=False)]
+    assert moved == [True, False, True, False, True, True, True]
+
+
+def test_bad_input_is_refused_with_a_message_naming_it(api):
+    cases = [
+        ({"contact": {"Email": "no-at-sign"}}, "no-at-sign"),
+        ({"contact": {"Email": "e@x.io", "custom": {"integer--Seats": 1.5}}}, "Seats"),
+        ({"contact": {"Email": "e@x.io", "custom": {"boolean--Vip": "yes"}}}, "Vip"),
+        ({"contact": {"Email": "e@x.io", "custom": {"date--Renewal": "soon"}}}, "Renewal"),
+        ({"contact": {"Email": "e@x.io", "custom": {"colour--Eyes": "blue"}}}, "colour--Eyes"),
+        ({"contact": {"Email": "e@x.io", "unsubscribed": "yes"}}, "unsubscribed"),
+        ({"contact": {"Email": "e@x.io", "_autopilot_list": "No Such List"}}, "No Such List"),
+    ]
+    for body, named in cases:
+        answer = api("POST", "/contact", json=body)
+        assert answer.status_code == 400, body
+        assert answer.json()["error"] == "Bad Request" and named in answer.json()["message"]
+    assert api("GET", "/contact/e@x.io").status_code == 404
+    fine = api("POST", "/contact", json={"contact": {"Email": "e@x.io", "custom": {
+        "float--Score": 2, "date--Renewal": "2025-01-31", "string--Plan": "Pro"}}})
+    assert fine.status_code == 200
+    assert api("GET", "/contacts/custom_fields").json() == [
+        {"name": "Score", "fieldType": "float"}, {"name": "Renewal", "fieldType": "date"},
+        {"name": "Plan", "fieldType": "string"}]
+    retyped = api("POST", "/contact", json={"contact": {"Email": "e@x.io", "custom": {
+        "integer--Plan": 3}}})
+    assert retyped.status_code == 400 and "Plan" in retyped.json()["message"]
+
+
+def test_one_bad_contact_fails_the_whole_bulk_call(api):
+    answer = api("POST", "/contacts", json={"contacts": [
+        {"Email": "good@x.io"}, {"Email": "bad@"}, {"Email": "also-good@x.io"}]})
+    assert answer.status_code == 400
+    assert answer.json()["message"].startswith("contacts[1]: ")
+    assert "bad@" in answer.json()["message"]
+    assert api("GET", "/contacts").json() == {"contacts": [], "total_contacts": 0}
+    exactly_100 = api("POST", "/contacts", json={"contacts": [{"Email": f"b{i}@x.io"}
+                                                              for i in range(100)]})
+    assert exactly_100.status_code == 200 and len(exactly_100.json()["contact_ids"]) == 100
+
+
+def test_list_members_are_paged_and_a_bad_bookmark_is_refused(api):
+    list_id = api("POST", "/list", json={"name": "Big"}).json()["list_id"]
+    for start in range(0, 300, 100):
+        api("POST", "/contacts", json={"contacts": [
+            {"Email": f"l{i}@x.io", **({"_autopilot_list": list_id} if i % 3 else {})}
+            for i in range(start, start + 100)]})
+    members = api("GET", f"/list/{list_id}/contacts").json()
+    seen, bookmarks = [c["Email"] for c in members["contacts"]], []
+    assert members["total_contacts"] == 200
+    while "bookmark" in members:
+        bookmarks.append(members["bookmark"])
+        members = api("GET", f"/list/{list_id}/contacts/{members['bookmark']}").json()
+        seen += [c["Email"] for c in members["contacts"]]
+    assert len(bookmarks) == 1 and seen == [f"l{i}@x.io" for i in range(300) if i % 3]
+    assert bookmarks[0] == api("GET", "/contact/l149@x.io").json()["contact_id"]
+    bad = api("GET", "/contacts/person_NOPE")
+    assert bad.status_code == 400 and "person_NOPE" in bad.json()["message"]
+    assert api("GET", "/list/contactlist_nope/contacts").status_code == 404
+    assert api("POST", f"/list/{list_id}/contact/nobody@x.io").json() == {
+        "error": "Not Found", "message": "Contact could not be found."}

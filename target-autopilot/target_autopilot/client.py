@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -44,6 +46,8 @@ class RateLimiter:
 
 
 class AutopilotClient:
+    """One session for the whole run; every call goes through the rate limiter."""
+
     def __init__(self, base_url: str, api_key: str, ca_bundle: str | None = None,
                  rate_limit_per_second: float = 5.0, max_retries: int = 5,
                  backoff_seconds: float = 1.0) -> None:
@@ -72,7 +76,7 @@ class AutopilotClient:
                 problem, retry_after = f"{type(exc).__name__}", None
             else:
                 if response.status_code < 300 or response.status_code in ok_statuses:
-                    return response.json() if response.content else None
+                    return _body(response)
                 message = _message(response)
                 if response.status_code not in RETRIABLE:
                     raise AutopilotRejected(response.status_code, message)
@@ -82,10 +86,19 @@ class AutopilotClient:
                 raise AutopilotUnavailable(
                     f"{method} {path}: {problem} after {attempt + 1} attempts; Autopilot is "
                     f"unavailable or the rate limit is too high: lower rate_limit_per_second")
-            wait = _seconds(retry_after) or min(60.0, self.backoff_seconds * 2 ** attempt)
+            wait = _seconds(retry_after)
+            if wait is None:
+                wait = min(60.0, self.backoff_seconds * 2 ** attempt)
             log.warning("%s %s: %s; retrying in %.1f s", method, path, problem, wait)
             time.sleep(wait)
         raise AssertionError("unreachable")
+
+
+def _body(response: requests.Response) -> Any:  # noqa: ANN401
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
 
 
 def _message(response: requests.Response) -> str:
@@ -99,7 +112,19 @@ def _message(response: requests.Response) -> str:
 
 
 def _seconds(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
+    """Retry-After as seconds: a number, or an HTTP date."""
+    if not value:
         return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def in_path(email_or_id: str) -> str:
+    """A contact's email as one path segment (`+`, `/` and `%` escaped, `@` kept)."""
+    return quote(email_or_id, safe="@")

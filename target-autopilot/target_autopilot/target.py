@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import typing as t
 
+import click
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
 from .client import AutopilotClient
-from .lists import Lists
 from .sinks import ContactsSink
+from .writer import ContactWriter
 
 STREAM = "contacts"
+DEFAULT_BASE_URL = "https://api2.autopilothq.com/v1"
 
 
-class RecordsFailed(Exception):
-    pass
+class RecordsFailed(click.ClickException):
+    """Some records were not written: the run fails after writing the others."""
 
 
 class TargetAutopilot(Target):
@@ -25,60 +27,67 @@ class TargetAutopilot(Target):
     config_jsonschema = th.PropertiesList(
         th.Property("api_key", th.StringType, required=True, secret=True,
                     description="Autopilot API key (Settings, Autopilot API), sent as the "
-                                "`autopilotapikey` header."),
-        th.Property("base_url", th.StringType, default="https://api2.autopilothq.com/v1",
+                                "`autopilotapikey` header; never logged."),
+        th.Property("base_url", th.StringType, default=DEFAULT_BASE_URL,
                     description="Autopilot REST API v1 base URL."),
         th.Property("ca_bundle", th.StringType,
                     description="PEM file of certificate authorities to trust instead of the "
                                 "system ones (TLS is always verified)."),
         th.Property("rate_limit_per_second", th.NumberType, default=5,
-                    description="Calls a second this target allows itself (Autopilot allows 5); "
-                                "429 answers are retried after a back-off."),
+                    description="Calls a second this target allows itself, spaced evenly over "
+                                "every call of the run (Autopilot allows 5)."),
         th.Property("max_retries", th.IntegerType, default=5,
-                    description="Retries of a call answered 429 or 5xx, or that timed out."),
-        th.Property("list_membership", th.StringType, default="on_create",
-                    allowed_values=["on_create", "always"],
-                    description="'on_create': a new contact joins the first list of its record "
-                                "through the upsert itself (no extra call), further lists with "
-                                "one call each; 'always': one call per contact and list, so "
-                                "existing contacts join their lists too."),
+                    description="Retries of a call answered 429 or 5xx, or that failed on the "
+                                "network or timed out; writes are idempotent upserts."),
+        th.Property("retry_backoff_seconds", th.NumberType, default=1,
+                    description="First wait before a retry, doubled each time (at most 60 s); "
+                                "a `Retry-After` header is obeyed instead when present."),
+        th.Property("list_membership", th.StringType, default="always",
+                    allowed_values=["always", "on_create"],
+                    description="'always': one call per contact and list in `lists` or "
+                                "`lists_remove`; 'on_create': the first list of `lists` is joined "
+                                "inside the upsert (`_autopilot_list`, no extra call), which "
+                                "Autopilot applies to NEW contacts only: use it for a first load "
+                                "into an account that does not hold these contacts yet."),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.client = AutopilotClient(
-            self.config.get("base_url") or "https://api2.autopilothq.com/v1",
+            self.config.get("base_url") or DEFAULT_BASE_URL,
             self.config["api_key"], self.config.get("ca_bundle"),
             float(self.config.get("rate_limit_per_second") or 5),
-            int(self.config.get("max_retries", 5)))
-        self.lists = Lists(self.client)
-        self._field_types: dict[str, str] | None = None
-        self.failures: list[tuple[str, str]] = []
+            int(self.config.get("max_retries", 5)),
+            float(self.config.get("retry_backoff_seconds", 1)))
+        self.writer = ContactWriter(self.client, self.config.get("list_membership") or "always")
+        self._state_withheld = False
 
     def get_sink_class(self, stream_name: str) -> type[ContactsSink]:
         if stream_name != STREAM:
             raise ValueError(
                 f"stream {stream_name!r} is not supported: target-autopilot writes the "
-                f"'{STREAM}' stream only (map your stream's name to '{STREAM}')")
+                f"'{STREAM}' stream only (alias yours with stream_maps: "
+                f'{{"{stream_name}": {{"__alias__": "{STREAM}"}}}})')
         return ContactsSink
 
-    def field_types(self, client: AutopilotClient) -> dict[str, str]:
-        """Custom field name -> type, read once per run (new names are typed by value)."""
-        if self._field_types is None:
-            rows = client.request("GET", "/contacts/custom_fields") or []
-            self._field_types = {row["name"]: row["fieldType"] for row in rows}
-        return self._field_types
-
-    def failed(self, email: object, reason: str) -> None:
-        self.failures.append((str(email), reason))
-        self.logger.error("contact %s was not written: %s", email, reason)
-
-    def raise_if_failed(self) -> None:
-        if self.failures:
-            listed = "; ".join(f"{e}: {r}" for e, r in self.failures[:20])
-            raise RecordsFailed(
-                f"{len(self.failures)} contact(s) were not written (the others were): {listed}")
+    def _write_state_message(self, state: dict) -> None:
+        # a bookmark emitted after a failed record would let the next run skip it
+        if self.writer.failures:
+            if not self._state_withheld:
+                self.logger.warning("state withheld from now on: %d record(s) failed",
+                                    len(self.writer.failures))
+            self._state_withheld = True
+            return
+        super()._write_state_message(state)
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
-        self.logger.info("Autopilot calls: %d", self.client.calls)
+        w = self.writer
+        self.logger.info("Autopilot: %d contacts upserted, %d deleted, %d failed, %d calls",
+                         w.written, w.deleted, len(w.failures), self.client.calls)
+        if w.failures:
+            listed = "\n".join(f"  {f.email}: {f.reason}" for f in w.failures[:50])
+            more = f"\n  ... and {len(w.failures) - 50} more" if len(w.failures) > 50 else ""
+            raise RecordsFailed(
+                f"{len(w.failures)} record(s) failed (the others were written; no state was "
+                f"emitted after the first failure):\n{listed}{more}")

@@ -14,7 +14,6 @@ from .admin_routes import admin_routes
 from .api import Api
 from .demo_loader import load_demo
 from .errors import render_error
-from .hooks import HookDelivery
 from .store import Store
 
 __all__ = ["create_app", "load_demo", "render_error"]
@@ -27,6 +26,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: SandboxSettings, instruments: Instruments) -> Starlette:
     store = Store(settings.autopilot_db)
-    api = Api(settings, store, HookDelivery(store))
+    api = Api(settings, store)
     routes = [*instrument_routes(instruments), *admin_routes(api), *api.routes()]
     return Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error})

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from itertools import islice
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..instrument import ADMIN_PREFIX
 from .api import Api
-from .contacts import edit, hard_bounce
+from .contacts import Change, edit, hard_bounce
 from .errors import AutopilotError, render_error
 from .store import new_contact_id, now_iso
+
+CHUNK = 1000
 
 
 def admin_routes(api: Api) -> list[Route]:
@@ -20,52 +24,59 @@ def admin_routes(api: Api) -> list[Route]:
 
     async def reset(request: Request) -> Response:
         store.reset()
-        api.hooks.delivered.clear()
+        api.hooks.forget()
         return JSONResponse({"ok": True})
 
     async def all_contacts(request: Request) -> Response:
-        return JSONResponse(api.read(store.all()))
+        async def body() -> AsyncIterator[bytes]:
+            # streamed a thousand at a time: a million contacts never sit in memory at once
+            rows, sep = store.every(), "["
+            while chunk := list(islice(rows, CHUNK)):
+                yield (sep + ",".join(json.dumps(doc) for doc in api.read(chunk))).encode()
+                sep = ","
+            yield b"[]" if sep == "[" else b"]"
+        return StreamingResponse(body(), media_type="application/json")
 
     async def seed(request: Request) -> Response:
+        """Rows as given, no validation: legacy timestamps and malformed emails included."""
         rows = json.loads(await request.body())
-        docs = []
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            return render_error(400, None, "Send a JSON array of contact objects.")
+        ids = []
         with store.transaction():
             for row in rows:
-                doc = {"unsubscribed": False, "created_at": now_iso(), "updated_at": now_iso(),
+                stamp = now_iso()
+                doc = {"unsubscribed": False, "created_at": stamp, "updated_at": stamp,
                        **{k: v for k, v in row.items() if k != "lists"},
                        "contact_id": row.get("contact_id") or new_contact_id()}
-                docs.append(doc)
                 store.save(doc)
                 for title in row.get("lists") or ():
                     list_id = store.list_by_title(title) or store.create_list(title)
                     store.add_member(list_id, doc["contact_id"])
-        return JSONResponse({"contact_ids": [d["contact_id"] for d in docs]})
+                ids.append(doc["contact_id"])
+        return JSONResponse({"contact_ids": ids})
 
-    def one(ref: str) -> dict:
-        found = store.find(ref)
+    async def change_one(request: Request, apply: str) -> Response:
+        found = store.find(request.path_params["ref"])
         if not found:
-            raise AutopilotError(404, "Contact could not be found.")
-        return found[0]
+            return render_error(404, None, "Contact could not be found.")
+        changes = json.loads(await request.body() or b"{}") if apply == "edit" else {}
+        if not isinstance(changes, dict):
+            return render_error(400, None, "Send the fields to change as a JSON object.")
+        try:
+            with store.transaction():
+                change: Change = (edit(store, found[0], changes) if apply == "edit"
+                                  else hard_bounce(store, found[0]))
+        except AutopilotError as exc:
+            return render_error(exc.status, None, exc.message)
+        api.hooks.fire(change.events, change.doc)
+        return JSONResponse(api.read([change.doc])[0])
 
     async def user_edit(request: Request) -> Response:
-        try:
-            doc = one(request.path_params["ref"])
-            with store.transaction():
-                change = edit(store, doc, json.loads(await request.body()))
-        except AutopilotError as exc:
-            return render_error(exc.status, None, exc.message)
-        api.hooks.fire(change.events, change.doc)
-        return JSONResponse(api.read([change.doc])[0])
+        return await change_one(request, "edit")
 
     async def bounce(request: Request) -> Response:
-        try:
-            doc = one(request.path_params["ref"])
-        except AutopilotError as exc:
-            return render_error(exc.status, None, exc.message)
-        with store.transaction():
-            change = hard_bounce(store, doc)
-        api.hooks.fire(change.events, change.doc)
-        return JSONResponse(api.read([change.doc])[0])
+        return await change_one(request, "bounce")
 
     async def remove(request: Request) -> Response:
         found = store.find(request.path_params["ref"])

@@ -12,10 +12,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..settings import SandboxSettings
-from .contacts import upsert, validate
+from .contacts import Change, edit, upsert, validate
 from .errors import AutopilotError, render_error
-from .hooks import HookDelivery
-from .store import Store, now_iso
+from .hooks import EVENTS, HookDelivery, is_loopback_url
+from .store import Store, next_stamp
 
 BULK_MAX = 100
 Handler = Callable[[Request], Awaitable[Response]]
@@ -39,10 +39,10 @@ class RateLimit:
 
 
 class Api:
-    def __init__(self, settings: SandboxSettings, store: Store, hooks: HookDelivery) -> None:
+    def __init__(self, settings: SandboxSettings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.hooks = hooks
+        self.hooks = HookDelivery(store, settings.autopilot_db, lambda doc: self.read([doc])[0])
         self.limit = RateLimit(settings.autopilot_rate_limit)
 
     def guarded(self, handler: Handler) -> Handler:
@@ -56,9 +56,6 @@ class Api:
                 rate = f"{self.settings.autopilot_rate_limit:g}"
                 return render_error(429, None,
                                     f"You have exceeded your request rate of {rate} r/s.")
-            for hook_id in list(self.hooks.gone):
-                self.store.delete_hook(hook_id)
-                self.hooks.gone.remove(hook_id)
             try:
                 return await handler(request)
             except AutopilotError as exc:
@@ -77,49 +74,77 @@ class Api:
         lists = self.store.lists_of([d["contact_id"] for d in docs])
         return [{**d, "lists": lists[d["contact_id"]]} for d in docs]
 
-    def _write(self, contact: dict) -> dict:
-        with self.store.transaction():
-            change = upsert(self.store, contact)
-            list_ref = contact.get("_autopilot_list")
-            if change.created and list_ref:
-                list_id = list_ref if self.store.list_exists(list_ref) else \
-                    self.store.list_by_title(list_ref)
-                if list_id is None:
-                    raise AutopilotError(400, f"List {list_ref!r} does not exist.")
-                self.store.add_member(list_id, change.doc["contact_id"])
-        self.hooks.fire(change.events, change.doc, contact.get("notify") is not False)
-        return change.doc
+    def _list_ref(self, contact: dict) -> str | None:
+        """The list `_autopilot_list` names, by id or by title; refused when there is none."""
+        ref = contact.get("_autopilot_list")
+        if ref is None:
+            return None
+        if isinstance(ref, str) and self.store.list_exists(ref):
+            return ref
+        list_id = self.store.list_by_title(ref) if isinstance(ref, str) else None
+        if list_id is None:
+            raise AutopilotError(400, f"_autopilot_list {ref!r} names no list; create it with "
+                                      "POST /list or give an existing list id.")
+        return list_id
 
-    # routes
+    def _write(self, contacts: list[dict]) -> list[Change]:
+        """Upsert validated contacts in one transaction, then fire their hooks."""
+        targets = [self._list_ref(contact) for contact in contacts]
+        changes = []
+        with self.store.transaction():
+            for contact, list_id in zip(contacts, targets, strict=True):
+                change = upsert(self.store, contact)
+                if change.created and list_id is not None:
+                    self.store.add_member(list_id, change.doc["contact_id"])
+                changes.append(change)
+        for contact, change in zip(contacts, changes, strict=True):
+            self.hooks.fire(change.events, change.doc, contact.get("notify") is not False)
+        return changes
+
+    def _paged(self, list_id: str | None, bookmark: str | None) -> Response:
+        try:
+            docs, more = self.store.page(bookmark, list_id)
+        except KeyError as exc:
+            raise AutopilotError(400, f"Bookmark {bookmark!r} is not valid; start again "
+                                      "without one.") from exc
+        body: dict = {"contacts": self.read(docs), "total_contacts": self.store.count(list_id)}
+        if more:
+            body["bookmark"] = docs[-1]["contact_id"]
+        return JSONResponse(body)
+
+    # contacts
 
     async def upsert_one(self, request: Request) -> Response:
         body = await _json(request)
         contact = body.get("contact") if isinstance(body, dict) else None
-        doc = self._write(validate(self.store, contact))
-        return JSONResponse({"contact_id": doc["contact_id"]})
+        if contact is None:
+            raise AutopilotError(400, 'Send the contact as {"contact": {"Email": ...}}.')
+        change, = self._write([validate(self.store, contact)])
+        return JSONResponse({"contact_id": change.doc["contact_id"]})
 
     async def upsert_bulk(self, request: Request) -> Response:
         body = await _json(request)
         contacts = body.get("contacts") if isinstance(body, dict) else None
         if not isinstance(contacts, list) or not contacts:
-            raise AutopilotError(400, "Provide contacts as a non-empty array.")
+            raise AutopilotError(400, 'Send {"contacts": [...]} with at least one contact.')
         if len(contacts) > BULK_MAX:
             raise AutopilotError(400, f"At most {BULK_MAX} contacts can be sent in one call; "
                                       f"got {len(contacts)}.")
         for n, contact in enumerate(contacts):
             try:
                 validate(self.store, contact)
+                self._list_ref(contact)
             except AutopilotError as exc:
-                raise AutopilotError(400, f"contacts[{n}]: {exc.message}") from exc
-        ids = [self._write(contact)["contact_id"] for contact in contacts]
-        return JSONResponse({"contact_ids": ids})
+                raise AutopilotError(400, f"contacts[{n}]: {exc.message} Nothing was "
+                                          "saved.") from exc
+        changes = self._write(contacts)
+        return JSONResponse({"contact_ids": [c.doc["contact_id"] for c in changes]})
 
     async def get_one(self, request: Request) -> Response:
         return JSONResponse(self.read([self._contact(request.path_params["ref"])])[0])
 
     async def delete_one(self, request: Request) -> Response:
-        ref = request.path_params["ref"]
-        found = self.store.find(ref)
+        found = self.store.find(request.path_params["ref"])
         if not found:
             raise AutopilotError(404, "Contact could not be found.")
         with self.store.transaction():
@@ -128,22 +153,18 @@ class Api:
 
     async def unsubscribe(self, request: Request) -> Response:
         doc = self._contact(request.path_params["ref"])
-        self._write({"Email": doc["Email"], "unsubscribed": True})
+        with self.store.transaction():
+            change = edit(self.store, doc, {"unsubscribed": True})
+        self.hooks.fire(change.events, change.doc)
         return JSONResponse({})
 
     async def contacts_page(self, request: Request) -> Response:
-        bookmark = request.path_params.get("bookmark")
-        try:
-            docs, more = self.store.page(bookmark)
-        except KeyError as exc:
-            raise AutopilotError(400, f"Bookmark {bookmark!r} is not valid.") from exc
-        body: dict = {"contacts": self.read(docs), "total_contacts": self.store.count()}
-        if more:
-            body["bookmark"] = docs[-1]["contact_id"]
-        return JSONResponse(body)
+        return self._paged(None, request.path_params.get("bookmark"))
 
     async def custom_fields(self, request: Request) -> Response:
         return JSONResponse(self.store.custom_fields())
+
+    # lists
 
     async def lists(self, request: Request) -> Response:
         return JSONResponse({"lists": self.store.lists()})
@@ -152,7 +173,7 @@ class Api:
         body = await _json(request)
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str) or not name.strip():
-            raise AutopilotError(400, "Provide the list's name.")
+            raise AutopilotError(400, 'Send the list\'s name as {"name": "..."}.')
         with self.store.transaction():
             if self.store.list_by_title(name) is not None:
                 raise AutopilotError(409, "A list with this name already exists.")
@@ -165,16 +186,7 @@ class Api:
         return list_id
 
     async def list_contacts(self, request: Request) -> Response:
-        list_id = self._list(request)
-        bookmark = request.path_params.get("bookmark")
-        try:
-            docs, more = self.store.page(bookmark, list_id)
-        except KeyError as exc:
-            raise AutopilotError(400, f"Bookmark {bookmark!r} is not valid.") from exc
-        body: dict = {"contacts": self.read(docs), "total_contacts": self.store.count(list_id)}
-        if more:
-            body["bookmark"] = docs[-1]["contact_id"]
-        return JSONResponse(body)
+        return self._paged(self._list(request), request.path_params.get("bookmark"))
 
     async def membership(self, request: Request) -> Response:
         list_id = self._list(request)
@@ -191,7 +203,7 @@ class Api:
                 changed = self.store.remove_member(list_id, doc["contact_id"])
                 event = "contact_removed_from_list"
             if changed:
-                doc = {**doc, "updated_at": now_iso()}
+                doc = {**doc, "updated_at": next_stamp(doc.get("updated_at"))}
                 self.store.save(doc)
         if changed:
             self.hooks.fire([event], doc)
@@ -200,12 +212,20 @@ class Api:
     async def segments(self, request: Request) -> Response:
         return JSONResponse({"segments": []})
 
+    async def segment_contacts(self, request: Request) -> Response:
+        raise AutopilotError(404, "Segment could not be found.")
+
+    # hooks
+
     async def add_hook(self, request: Request) -> Response:
         body = await _json(request)
         event, url = (body.get("event"), body.get("target_url")) if isinstance(body, dict) \
             else (None, None)
-        if not isinstance(event, str) or not isinstance(url, str):
-            raise AutopilotError(400, "Provide event and target_url.")
+        if event not in EVENTS:
+            raise AutopilotError(400, f"event must be one of {', '.join(EVENTS)}; got {event!r}.")
+        if not isinstance(url, str) or not is_loopback_url(url):
+            raise AutopilotError(400, f"target_url {url!r} must be an http(s) URL on 127.0.0.1 "
+                                      "or localhost: the sandbox calls nothing else.")
         return JSONResponse({"hook_id": self.store.add_hook(event, url)})
 
     async def list_hooks(self, request: Request) -> Response:
@@ -235,6 +255,10 @@ class Api:
             Route(f"{v}/list/{{list_id}}/contact/{{ref}}", g(self.membership),
                   methods=["GET", "POST", "DELETE"]),
             Route(f"{v}/smart_segments", g(self.segments), methods=["GET"]),
+            Route(f"{v}/smart_segments/{{segment_id}}/contacts", g(self.segment_contacts),
+                  methods=["GET"]),
+            Route(f"{v}/smart_segments/{{segment_id}}/contacts/{{bookmark}}",
+                  g(self.segment_contacts), methods=["GET"]),
             Route(f"{v}/hook", g(self.add_hook), methods=["POST"]),
             Route(f"{v}/hooks", g(self.list_hooks), methods=["GET"]),
             Route(f"{v}/hook/{{hook_id}}", g(self.delete_hook), methods=["DELETE"]),

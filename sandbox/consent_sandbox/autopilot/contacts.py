@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from .errors import AutopilotError
-from .store import Store, new_contact_id, now_iso, now_ms
+from .store import Store, new_contact_id, next_stamp, now_iso, now_ms
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CUSTOM_TYPES = {"string": str, "integer": int, "float": (int, float), "boolean": bool,
@@ -25,7 +25,8 @@ class Change:
 
 def check_email(value: object) -> str:
     if not isinstance(value, str) or not EMAIL.match(value.strip()):
-        raise AutopilotError(400, f"Contact Email {value!r} is not a valid email address.")
+        raise AutopilotError(400, f"Contact Email {value!r} is not a valid email address "
+                                  "(expected name@domain.tld).")
     return value.strip()
 
 
@@ -51,17 +52,25 @@ def _custom_value(store: Store, key: str, value: object) -> tuple[str, str, obje
 
 
 def validate(store: Store, contact: object) -> dict:
+    """Refuse what Autopilot would refuse, before anything is written."""
     if not isinstance(contact, dict):
         raise AutopilotError(400, "A contact must be a JSON object.")
     check_email(contact.get("Email"))
     if "unsubscribed" in contact and not isinstance(contact["unsubscribed"], bool):
         raise AutopilotError(400, "unsubscribed must be true or false.")
+    for key, value in contact.items():
+        if _standard(key) and isinstance(value, dict | list):
+            raise AutopilotError(400, f"Contact field {key!r} takes a single value, not {value!r}.")
     custom = contact.get("custom") or {}
     if not isinstance(custom, dict):
         raise AutopilotError(400, "custom must be an object of '<type>--<Name>': value.")
     for key, value in custom.items():
         _custom_value(store, key, value)
     return contact
+
+
+def _standard(key: str) -> bool:
+    return key[:1].isupper() or key in SYSTEM_WRITABLE
 
 
 def upsert(store: Store, contact: dict) -> Change:
@@ -72,7 +81,9 @@ def upsert(store: Store, contact: dict) -> Change:
         "contact_id": new_contact_id(), "unsubscribed": False, "created_at": now_iso()}
     before = dict(doc)
     for key, value in contact.items():
-        if key[:1].isupper() or key in SYSTEM_WRITABLE:
+        if key == "Email" and not created:
+            continue  # the address is the key, compared case-blind: its first spelling stays
+        if _standard(key):
             doc[key] = value.strip() if key == "Email" else value
     if "unsubscribed" in contact:
         doc["unsubscribed"] = contact["unsubscribed"]
@@ -91,20 +102,21 @@ def upsert(store: Store, contact: dict) -> Change:
     if doc.get("unsubscribed") and not before.get("unsubscribed"):
         events.append("contact_unsubscribed")
     if created or doc != before:
-        doc["updated_at"] = now_iso()
+        doc["updated_at"] = next_stamp(before.get("updated_at"))
         store.save(doc)
     return Change(doc, created, events)
 
 
 def edit(store: Store, doc: dict, changes: dict) -> Change:
-    """A change made in the Autopilot UI: any field, the timestamp moves."""
+    """A change made in the Autopilot UI (or by Autopilot itself): any field, the stamp moves."""
     before = dict(doc)
-    doc = {**doc, **{k: v for k, v in changes.items() if k not in ("contact_id", "lists")}}
+    doc = {**doc, **{k: v for k, v in changes.items()
+                     if k not in ("contact_id", "lists", "created_at", "updated_at")}}
     events = ["contact_updated"] if doc != before else []
     if doc.get("unsubscribed") and not before.get("unsubscribed"):
         events.append("contact_unsubscribed")
     if events:
-        doc["updated_at"] = now_iso()
+        doc["updated_at"] = next_stamp(before.get("updated_at"))
         store.save(doc)
     return Change(doc, False, events)
 

@@ -1,0 +1,151 @@
+"""Writes `contacts` records to Autopilot: bulk upserts of 100, list membership, deletions.
+
+A record Autopilot refuses is kept as a `Failure` (email and reason); the others are written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .client import AutopilotClient, AutopilotRejected, in_path
+from .contacts import BadRecord, email_of, names, payload
+from .lists import Lists
+
+BULK_MAX = 100  # Autopilot refuses a bulk upsert of more
+FATAL = {401, 403}  # the key itself is refused: no record can be written
+log = logging.getLogger("target-autopilot")
+
+
+class AutopilotAuthError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Failure:
+    email: str
+    reason: str
+
+
+@dataclass
+class Upsert:
+    record: dict
+    contact: dict
+    lists: list[str]
+    lists_remove: list[str]
+
+    @property
+    def email(self) -> str:
+        return self.contact["Email"]
+
+
+@dataclass
+class ContactWriter:
+    client: AutopilotClient
+    # "always": each list of a record joined with its own call; "on_create": the first through
+    # the upsert's `_autopilot_list`, which Autopilot applies to new contacts only
+    membership: str = "always"
+    failures: list[Failure] = field(default_factory=list)
+    written: int = 0
+    deleted: int = 0
+    _field_types: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        self.lists = Lists(self.client)
+
+    def field_types(self) -> dict[str, str]:
+        """Custom field name -> type, read once per run and extended by new fields' values."""
+        if self._field_types is None:
+            rows = self.client.request("GET", "/contacts/custom_fields") or []
+            self._field_types = {row["name"]: row["fieldType"] for row in rows}
+        return self._field_types
+
+    def fail(self, email: object, reason: str) -> None:
+        self.failures.append(Failure(str(email), reason))
+        log.error("contact %s failed: %s", email, reason)
+
+    def write(self, records: Iterable[dict]) -> None:
+        """Apply the records in order; upserts go in bulk, flushed early only when an email
+        comes back (the earlier write must land first) or a batch is full."""
+        pending: list[Upsert] = []
+        for record in records:
+            try:
+                email = email_of(record)
+                if any(u.email.lower() == email.lower() for u in pending):
+                    self._flush(pending)
+                    pending = []
+                if record.get("_sdc_deleted_at"):
+                    self._delete(email)
+                    continue
+                types = self.field_types() if record.get("custom_fields") else {}
+                upsert = Upsert(record, payload(record, types), names(record, "lists"),
+                                names(record, "lists_remove"))
+            except BadRecord as exc:
+                self.fail(record.get("Email"), f"not sent: {exc}")
+                continue
+            if upsert.lists and self.membership == "on_create":
+                try:
+                    upsert.contact["_autopilot_list"] = self.lists.id_of(upsert.lists[0])
+                except AutopilotRejected:
+                    pass  # the list is tried again, and reported, after the upsert
+            pending.append(upsert)
+            if len(pending) == BULK_MAX:
+                self._flush(pending)
+                pending = []
+        self._flush(pending)
+
+    def _delete(self, email: str) -> None:
+        try:
+            self.client.request("DELETE", f"/contact/{in_path(email)}", ok_statuses=(404,))
+        except AutopilotRejected as exc:
+            self._refused(email, exc, "not deleted")
+            return
+        self.lists.forget(email)
+        self.deleted += 1
+
+    def _flush(self, pending: list[Upsert]) -> None:
+        for upsert in self._upsert(pending):
+            self._membership(upsert)
+
+    def _upsert(self, pending: list[Upsert]) -> list[Upsert]:
+        if not pending:
+            return []
+        try:
+            self.client.request("POST", "/contacts",
+                                json={"contacts": [u.contact for u in pending]})
+            self.written += len(pending)
+            return pending
+        except AutopilotRejected as exc:
+            if exc.status in FATAL or len(pending) == 1:
+                self._refused(pending[0].email, exc)
+                return []
+            log.warning("bulk upsert of %d contacts refused (%s): sending them one by one to "
+                        "find the bad ones", len(pending), exc.message)
+        written = []
+        for upsert in pending:
+            try:
+                self.client.request("POST", "/contact", json={"contact": upsert.contact})
+            except AutopilotRejected as exc:
+                self._refused(upsert.email, exc)
+                continue
+            self.written += 1
+            written.append(upsert)
+        return written
+
+    def _membership(self, upsert: Upsert) -> None:
+        joined_on_create = "_autopilot_list" in upsert.contact
+        changes = [(self.lists.add, "join", title) for title in
+                   (upsert.lists[1:] if joined_on_create else upsert.lists)]
+        changes += [(self.lists.remove, "leave", title) for title in upsert.lists_remove]
+        for change, verb, title in changes:
+            try:
+                change(title, upsert.email)
+            except AutopilotRejected as exc:
+                self._refused(upsert.email, exc, f"written, but could not {verb} list {title!r}")
+
+    def _refused(self, email: str, exc: AutopilotRejected, what: str = "not written") -> None:
+        if exc.status in FATAL:
+            raise AutopilotAuthError(f"Autopilot refused the API key ({exc.status} {exc.message})"
+                                     ": check the api_key setting") from None
+        self.fail(email, f"{what}: Autopilot answered {exc.status} {exc.message}")
