@@ -136,7 +136,10 @@ class Reconciler:
         observations = seen.observations.get(email, [])
         for o in observations:
             if o.key not in memory.records and o.key in self.tx.elsewhere:
-                memory.records[o.key] = self.tx.elsewhere[o.key]  # its address was edited
+                # filed under another address (its email was edited, or a converted Lead now
+                # counts for its Contact's person): new to this person, so its opt-out counts
+                memory.records[o.key] = replace(self.tx.elsewhere[o.key], observed=None,
+                                                pending=None, pending_run=None)
         for key in seen.adopted.get(email, ()):
             memory.records.setdefault(key, RecordMemory(key))
         self._prepare_target_records(memory, observations)
