@@ -42,7 +42,7 @@ sync: sandbox-start
 
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 4 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -114,6 +114,8 @@ class MeltanoProject:
         for plugin in ("TAP_AUTOPILOT", "TARGET_AUTOPILOT"):
             env[f"{plugin}_BASE_URL"] = ap["base_url"]
             env[f"{plugin}_CA_BUNDLE"] = ca
+            # tests start the sandbox with a higher limit than Autopilot's 5 a second
+            env[f"{plugin}_RATE_LIMIT_PER_SECOND"] = "40"
         env.update(self.extra_env)
         return env
 
