@@ -32,6 +32,19 @@ class UsageLimitReached(Exception):
     pass
 
 
+def token_error(response: requests.Response) -> str:
+    """`invalid_grant: authentication failure`, whichever error shape the answer has."""
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        body = {"error": body[0].get("errorCode"), "error_description": body[0].get("message")}
+    if not isinstance(body, dict):
+        return f"HTTP {response.status_code}"
+    return f"{body.get('error')}: {body.get('error_description')}"
+
+
 class SalesforceConnection:
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
         self.config = config
@@ -76,11 +89,7 @@ class SalesforceConnection:
                                    f"({type(exc).__name__}).") from exc
         self.calls += 1
         if response.status_code != 200:
-            try:
-                body = response.json()
-                reason = f"{body.get('error')}: {body.get('error_description')}"
-            except ValueError:
-                reason = f"HTTP {response.status_code}"
+            reason = token_error(response)
             raise ConnectionFailed(f"Salesforce refused the {form['grant_type']} grant "
                                    f"({reason}). {RENEW_HINT}")
         token = response.json()
@@ -90,9 +99,10 @@ class SalesforceConnection:
         return Salesforce(instance_url=instance_url, session_id=token["access_token"],
                           session=self.session, version=self.api_version)
 
-    def call(self, action: Callable[[Salesforce], T]) -> T:
-        """One API call: usage guard first, one renewal of an expired session."""
-        self._guard()
+    def call(self, action: Callable[[Salesforce], T], guarded: bool = False) -> T:
+        """One API call, renewing an expired session once; `guarded`: usage guard first."""
+        if guarded:
+            self._guard()
         for attempt in (1, 2):
             try:
                 self.calls += 1

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
-COMMON = ["Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "OwnerId", "FirstName",
-          "LastName", "Phone", "LeadSource"]
+SYSTEM = ["Id", "IsDeleted", "SystemModstamp", "LastModifiedDate", "OwnerId"]
+PERSON = ["FirstName", "LastName", "Phone", "LeadSource", "Email", "HasOptedOutOfEmail",
+          "EmailBouncedDate", "EmailBouncedReason"]
 FIELDS = {
-    "Lead": [*COMMON, "Email", "HasOptedOutOfEmail", "Company", "Status", "Country",
-             "IsConverted", "ConvertedContactId", "ConvertedAccountId", "ConvertedDate",
-             "EmailBouncedDate", "EmailBouncedReason"],
-    "Contact": [*COMMON, "Email", "HasOptedOutOfEmail", "AccountId", "IsPersonAccount",
-                "MailingCountry", "EmailBouncedDate", "EmailBouncedReason"],
-    "Account": [*COMMON, "Name", "IsPersonAccount", "PersonEmail", "PersonHasOptedOutOfEmail",
-                "PersonContactId", "BillingCountry"],
+    "Lead": [*SYSTEM, *PERSON, "Company", "Status", "Country", "IsConverted",
+             "ConvertedContactId", "ConvertedAccountId", "ConvertedDate"],
+    "Contact": [*SYSTEM, *PERSON, "AccountId", "IsPersonAccount", "MailingCountry"],
+    "Account": [*SYSTEM, "Name", "Phone", "BillingCountry", "IsPersonAccount", "FirstName",
+                "LastName", "PersonEmail", "PersonHasOptedOutOfEmail", "PersonContactId",
+                "PersonEmailBouncedDate", "PersonEmailBouncedReason"],
 }
-# without these the sync cannot work: hidden ones stop the run
-REQUIRED = {
-    "Lead": ["Id", "IsDeleted", "SystemModstamp", "Email", "HasOptedOutOfEmail"],
-    "Contact": ["Id", "IsDeleted", "SystemModstamp", "Email", "HasOptedOutOfEmail"],
-    "Account": ["Id", "IsDeleted", "SystemModstamp"],
-}
-# Person Account fields exist only in orgs with Person Accounts enabled
-PERSON_FIELDS = ["PersonEmail", "PersonHasOptedOutOfEmail"]
+# only orgs with Person Accounts enabled have these (IsPersonAccount among them)
+PERSON_ACCOUNT_FIELDS = ["IsPersonAccount", "FirstName", "LastName", "PersonEmail",
+                         "PersonHasOptedOutOfEmail", "PersonContactId", "PersonEmailBouncedDate",
+                         "PersonEmailBouncedReason"]
+
+
+def required(sobject: str, visible: dict[str, str]) -> list[str]:
+    """Fields without which the sync cannot work: a hidden one stops the run."""
+    needed = ["Id", "IsDeleted", "SystemModstamp"]
+    if sobject in ("Lead", "Contact"):
+        return [*needed, "Email", "HasOptedOutOfEmail"]
+    if "IsPersonAccount" in visible:  # Person Accounts are enabled: their consent is needed
+        return [*needed, "PersonEmail", "PersonHasOptedOutOfEmail"]
+    return needed
+
+
+def optional(sobject: str) -> list[str]:
+    """Fields whose absence is normal in some orgs and not worth a warning."""
+    return PERSON_ACCOUNT_FIELDS if sobject == "Account" else []
 
 
 def json_type(describe_type: str) -> th.JSONTypeHelper:

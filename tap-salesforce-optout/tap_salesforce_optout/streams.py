@@ -18,11 +18,13 @@ if t.TYPE_CHECKING:
     from singer_sdk.tap_base import Tap
 
 REPLICATION_KEY = "SystemModstamp"
-SEEN_KEY = "ids_in_bookmark_second"  # rows of the bookmark's second already emitted
+# the rows of the bookmark's second already emitted, {Id: SystemModstamp}, and that second
+SEEN_KEY = "rows_in_bookmark_second"
+SEEN_SECOND_KEY = "bookmark_second"
 
 
 def to_utc(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("+0000", "+00:00"))
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
@@ -30,10 +32,18 @@ def iso(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")
 
 
+def second_of(value: datetime) -> str:
+    return iso(value.replace(microsecond=0))
+
+
 class SObjectStream(Stream):
     replication_key = REPLICATION_KEY
     primary_keys: t.ClassVar[list[str]] = ["Id"]
     is_sorted = True
+    # A row committed late can carry a SystemModstamp a few milliseconds below the bookmark but
+    # in its second; it is read (the query starts at the bookmark's whole second) and must not
+    # abort the run. The bookmark never leaves that second, so nothing is read twice or missed.
+    check_sorted = False
 
     def __init__(self, tap: Tap, sobject: str, fields: dict[str, str], selection: Selection,
                  connection: SalesforceConnection) -> None:
@@ -57,12 +67,12 @@ class SObjectStream(Stream):
                 f"ORDER BY {REPLICATION_KEY} ASC, Id ASC")
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
-        if self.selection.mode == "none":
-            return
         state = self.get_context_state(context)
         start = self.get_starting_replication_key_value(context)
         since = to_utc(start) if start else None
-        seen = set(state.get(SEEN_KEY) or ()) if since else set()
+        seen: dict[str, str] = {}
+        if since is not None and state.get(SEEN_SECOND_KEY) == second_of(since):
+            seen = dict(state.get(SEEN_KEY) or {})
         query = self.soql(since)
         self.logger.info("Reading %s: %s", self.sobject, query)
         page_size = int(self.config.get("page_size") or 2000)
@@ -70,40 +80,37 @@ class SObjectStream(Stream):
         verify = self.connection.verify
         try:
             result = self.connection.call(lambda sf: sf.query(
-                query, include_deleted=True, headers=headers, verify=verify))
+                query, include_deleted=True, headers=headers, verify=verify), guarded=True)
             while True:
                 for row in result["records"]:
                     record = self._record(row)
-                    stamp = to_utc(record[REPLICATION_KEY])
-                    if since is not None and stamp.replace(microsecond=0) == since.replace(
-                            microsecond=0) and record["Id"] in seen and stamp <= since:
-                        continue  # emitted by the run that set the bookmark, unchanged since
-                    self._remember(state, stamp, record["Id"])
+                    if seen.get(record["Id"]) == record[REPLICATION_KEY]:
+                        continue  # emitted by an earlier run, unchanged since
+                    self._remember(state, record)
                     yield record
                 if result.get("done", True) or not result.get("nextRecordsUrl"):
                     break
                 next_url = result["nextRecordsUrl"]
                 result = self.connection.call(lambda sf, url=next_url: sf.query_more(
-                    url, identifier_is_url=True, headers=headers, verify=verify))
+                    url, identifier_is_url=True, headers=headers, verify=verify), guarded=True)
         except UsageLimitReached as exc:
             # a clean stop: the rows emitted so far are bookmarked, the rest wait for a later run
             self.logger.warning("%s: %s", self.sobject, exc)
             return
         self.logger.info("%s read; %s", self.sobject, self.connection.usage_text())
 
-    def _remember(self, state: dict, stamp: datetime, record_id: str) -> None:
-        second = iso(stamp.replace(microsecond=0))
-        if state.get("_seen_second") != second:
-            state["_seen_second"] = second
-            state[SEEN_KEY] = []
-        state[SEEN_KEY].append(record_id)
+    @staticmethod
+    def _remember(state: dict, record: dict) -> None:
+        second = second_of(to_utc(record[REPLICATION_KEY]))
+        if state.get(SEEN_SECOND_KEY) != second:
+            state[SEEN_SECOND_KEY] = second
+            state[SEEN_KEY] = {}
+        state[SEEN_KEY][record["Id"]] = record[REPLICATION_KEY]
 
     def _record(self, row: dict) -> dict:
         record = {name: row.get(name) for name in self.fields}
         for name, kind in self.fields.items():
             if kind == "datetime" and record.get(name):
-                record[name] = iso(to_utc(record[name].replace("+0000", "+00:00")))
+                record[name] = iso(to_utc(record[name]))
         record["in_selection"] = self.selection.matches(record)
         return record
-
-

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import typing as t
-
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from .connection import SalesforceConnection, UsageLimitReached
-from .fields import FIELDS, PERSON_FIELDS, REQUIRED
+from .connection import SalesforceConnection
+from .preflight import fields_to_read
 from .selection import SelectionError, parse
 from .streams import SObjectStream
 
 OBJECTS = ("Lead", "Contact", "Account")
-FLS_HINT = ("make it visible to the integration user: Setup, Security Controls, Field "
-            "Accessibility (or the field's Set Field-Level Security), for the connected user's "
-            "profile, then run again")
-
-
-class HiddenField(Exception):
-    pass
 
 
 class TapSalesforceOptout(Tap):
     name = "tap-salesforce-optout"
     package_name = "consentsync-tap-salesforce-optout"
+    connection: SalesforceConnection | None = None
     config_jsonschema = th.PropertiesList(
         th.Property("instance_url", th.StringType,
                     description="Org URL (https://acme.my.salesforce.com); the token answer's "
@@ -53,7 +45,7 @@ class TapSalesforceOptout(Tap):
         th.Property("start_date", th.DateTimeType,
                     description="Read rows changed since then on the first run; all rows "
                                 "when unset."),
-        th.Property("page_size", th.IntegerType, default=2000,
+        th.Property("page_size", th.IntegerType(minimum=200, maximum=2000), default=2000,
                     description="Rows a query page (Sforce-Query-Options batchSize, 200 to "
                                 "2000)."),
         th.Property("objects", th.ArrayType(th.StringType), default=list(OBJECTS),
@@ -68,50 +60,40 @@ class TapSalesforceOptout(Tap):
                         th.StringType)),
                     description="Per object, further fields to read, e.g. {\"Lead\": "
                                 "[\"Industry\", \"Tier__c\"]}."),
-        th.Property("max_api_usage_percent", th.NumberType, default=90,
+        th.Property("max_api_usage_percent", th.NumberType(minimum=1, maximum=100),
+                    default=90,
                     description="Stop reading, bookmarks intact, before the org's 24-hour API "
                                 "usage (Sforce-Limit-Info) passes this share of its allowance."),
     ).to_dict()
 
     def discover_streams(self) -> list[SObjectStream]:
-        connection = SalesforceConnection(self.config, self.logger)
-        try:
-            return self._sobject_streams(connection)
-        except UsageLimitReached as exc:
-            # a clean stop before reading anything: no stream, no record, bookmarks untouched
-            self.logger.warning("%s", exc)
-            return []
+        # one connection (one token, one usage count) for every stream of the run
+        self.connection = SalesforceConnection(self.config, self.logger)
+        return self._sobject_streams(self.connection)
 
     def _sobject_streams(self, connection: SalesforceConnection) -> list[SObjectStream]:
         selection = self.config.get("selection") or {}
         extra = self.config.get("extra_fields") or {}
+        objects = self.config.get("objects") or OBJECTS
+        for setting, names in (("objects", objects), ("selection", selection),
+                               ("extra_fields", extra)):
+            for name in names:
+                if name not in OBJECTS:
+                    raise ConfigValidationError(
+                        f"{setting}: {name!r} is not one of {', '.join(OBJECTS)} (API names, "
+                        "case as written)")
         streams = []
-        for sobject in self.config.get("objects") or OBJECTS:
-            if sobject not in OBJECTS:
-                raise ConfigValidationError(
-                    f"objects: {sobject!r} is not one of {OBJECTS}")
+        for sobject in objects:
             try:
                 chosen = parse(sobject, selection.get(sobject))
             except SelectionError as exc:
                 raise ConfigValidationError(str(exc)) from exc
+            if chosen.mode == "none":
+                self.logger.info("%s: selection is 'none', not read", sobject)
+                continue
             visible = self._visible_fields(connection, sobject)
-            wanted = [*FIELDS[sobject], *extra.get(sobject, []), *chosen.fields]
-            hidden = [f for f in REQUIRED[sobject] if f not in visible]
-            if hidden:
-                raise HiddenField(
-                    f"{sobject}.{hidden[0]} is not visible to the Salesforce user of this "
-                    f"connection (hidden by Field-Level Security, or it does not exist): "
-                    f"{FLS_HINT}.")
-            unknown = [f for f in [*extra.get(sobject, []), *chosen.fields] if f not in visible]
-            if unknown:
-                raise HiddenField(
-                    f"{sobject} has no field {unknown[0]!r} visible to this user (named in "
-                    f"extra_fields or selection): check the API name, or {FLS_HINT}.")
-            fields = {f: visible[f] for f in dict.fromkeys(wanted) if f in visible}
-            skipped = [f for f in FIELDS[sobject] if f not in visible and f not in PERSON_FIELDS]
-            if skipped:
-                self.logger.warning("%s: fields %s are not visible and are not read", sobject,
-                                    skipped)
+            named = [*extra.get(sobject, []), *chosen.fields]
+            fields = fields_to_read(sobject, visible, named, self.logger)
             streams.append(SObjectStream(self, sobject, fields, chosen, connection))
         return streams
 
@@ -124,8 +106,6 @@ class TapSalesforceOptout(Tap):
 
     def sync_all(self) -> None:
         super().sync_all()
-        for stream in self.streams.values():
-            connection = t.cast("SObjectStream", stream).connection
-            self.logger.info("Salesforce calls: %d; %s", connection.calls,
-                             connection.usage_text())
-            break
+        if self.connection is not None:
+            self.logger.info("Salesforce calls: %d; %s", self.connection.calls,
+                             self.connection.usage_text())

@@ -5,32 +5,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from consent_sandbox.testing import running_sandbox
+from consent_sandbox.salesforce.testing import connect
 
 SCRIPT = Path(sys.executable).parent / "tap-salesforce-optout"
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    with running_sandbox(tmp_path_factory.mktemp("sbx")) as sbx:
-        yield sbx
-
-
 @pytest.fixture
-def tap(sandbox, tmp_path):
-    sandbox.admin("salesforce", "POST", "/reset")
-    sandbox.admin("salesforce", "DELETE", "/faults")
-    sf = sandbox.endpoints["salesforce"]
-    base = {k: sf[k] for k in ("instance_url", "login_url", "client_id", "client_secret",
-                               "refresh_token")} | {"ca_bundle": sandbox.ca_bundle}
-
-    def run(state: dict | None = None, **config: object) -> tuple[int, list[dict], str]:
+def tap(config: dict, tmp_path: Path) -> Callable[..., tuple[int, list[dict], str]]:
+    def run(state: dict | None = None, **settings: object) -> tuple[int, list[dict], str]:
         path = tmp_path / "config.json"
-        path.write_text(json.dumps({**base, **config}))
+        path.write_text(json.dumps({**config, **settings}))
         args = [str(SCRIPT), "--config", str(path)]
         if state is not None:
             (tmp_path / "state.json").write_text(json.dumps(state))
@@ -55,7 +44,7 @@ def add(sandbox, sobject: str, rows: list[dict]) -> list[str]:
     return sandbox.admin("salesforce", "POST", f"/records/{sobject}", json=rows).json()["ids"]
 
 
-def test_first_read_then_only_changes_and_deletions(sandbox, tap):
+def test_first_read_then_only_changes_and_deletions(sandbox, config, tap):
     ids = add(sandbox, "Lead", [{"LastName": f"L{i}", "Company": "C", "Email": f"l{i}@x.io"}
                                 for i in range(5)])
     add(sandbox, "Account", [{"LastName": "Person", "PersonEmail": "p@x.io",
@@ -66,10 +55,11 @@ def test_first_read_then_only_changes_and_deletions(sandbox, tap):
     person = [r for r in records(messages, "Account") if r["IsPersonAccount"]]
     assert person[0]["PersonEmail"] == "p@x.io" and person[0]["PersonHasOptedOutOfEmail"]
     assert all(r["in_selection"] for r in records(messages))
+    assert "FROM Lead ORDER BY SystemModstamp ASC, Id ASC" in err  # the query is logged
+    assert not [k for k in ("client_secret", "refresh_token") if config[k] in err]
 
     sandbox.admin("salesforce", "PATCH", f"/records/Lead/{ids[1]}",
                   json={"HasOptedOutOfEmail": True})
-    from consent_sandbox.salesforce.testing import connect
     connect(sandbox).Lead.delete(ids[2])
     code, messages, err = tap(last_state(messages))
     assert code == 0, err
@@ -78,19 +68,54 @@ def test_first_read_then_only_changes_and_deletions(sandbox, tap):
     assert changed[ids[1]]["HasOptedOutOfEmail"] is True and changed[ids[2]]["IsDeleted"] is True
 
 
-def test_rows_sharing_a_timestamp_across_runs_are_neither_missed_nor_repeated(sandbox, tap):
+def usage_allowing(sandbox, pages: int, percent: int = 90) -> int:
+    """A daily API count at which the guard lets the describe of Lead and `pages` query pages
+    through, then stops the tap before the next page."""
+    total = sandbox.admin("salesforce", "GET", "/usage").json()["max"]
+    return total * percent // 100 - 1 - pages
+
+
+def test_many_rows_sharing_one_timestamp_across_a_stopped_run(sandbox, tap):
     stamp = "2026-01-01T10:00:00.500+0000"
     add(sandbox, "Lead", [{"LastName": f"S{i}", "Company": "C", "Email": f"s{i}@x.io",
-                           "SystemModstamp": stamp} for i in range(4)])
-    code, messages, err = tap(objects=["Lead"])
-    assert code == 0 and len(records(messages)) == 4, err
+                           "SystemModstamp": stamp} for i in range(450)])
+    # the usage guard stops the first run after one page: 200 of the 450 rows
+    sandbox.admin("salesforce", "POST", "/usage", json={"used": usage_allowing(sandbox, 1)})
+    code, messages, err = tap(objects=["Lead"], page_size=200)
+    assert code == 0, err
+    assert "max_api_usage_percent=90" in err
+    first = [r["Id"] for r in records(messages)]
+    assert len(first) == 200
     state = last_state(messages)
-    add(sandbox, "Lead", [{"LastName": "S4", "Company": "C", "Email": "s4@x.io",
-                           "SystemModstamp": "2026-01-01T10:00:00.900+0000"}])
-    code, messages, err = tap(state, objects=["Lead"])
-    assert [r["Email"] for r in records(messages)] == ["s4@x.io"]
-    code, messages, err = tap(last_state(messages), objects=["Lead"])
-    assert records(messages) == []  # quiet: nothing read twice
+    assert state["bookmarks"]["Lead"]["replication_key_value"].startswith("2026-01-01T10:00:00.5")
+
+    sandbox.admin("salesforce", "POST", "/usage", json={"used": 0})
+    code, messages, err = tap(state, objects=["Lead"], page_size=200)
+    second = [r["Id"] for r in records(messages)]
+    assert code == 0, err
+    assert len(second) == 250 and not set(first) & set(second)
+
+    # a row committed late, a few milliseconds below the bookmark but in its second
+    add(sandbox, "Lead", [{"LastName": "Late", "Company": "C", "Email": "late@x.io",
+                           "SystemModstamp": "2026-01-01T10:00:00.100+0000"}])
+    code, messages, err = tap(last_state(messages), objects=["Lead"], page_size=200)
+    assert code == 0, err
+    assert [r["Email"] for r in records(messages)] == ["late@x.io"]
+    code, messages, err = tap(last_state(messages), objects=["Lead"], page_size=200)
+    assert code == 0 and records(messages) == [], err  # quiet: nothing read twice
+
+
+def test_reading_10000_leads_costs_seven_calls(sandbox, tap):
+    add(sandbox, "Lead", [{"LastName": f"V{i}", "Company": "C", "Email": f"v{i}@x.io"}
+                          for i in range(10_000)])
+    code, messages, err = tap(objects=["Lead"])
+    assert code == 0, err
+    assert len({r["Id"] for r in records(messages)}) == 10_000
+    calls = {(c["method"], c["endpoint"]): c["count"]
+             for c in sandbox.calls("salesforce")["calls"]}
+    # one token, one describe, five pages of 2,000
+    assert sum(calls.values()) == 7, calls
+    assert calls[("GET", "/services/data/{version}/queryAll/{locator}")] == 4, calls
 
 
 def test_paging_over_several_pages(sandbox, tap):
