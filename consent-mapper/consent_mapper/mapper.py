@@ -92,8 +92,14 @@ class ConsentMapper(InlineMapper):
             return ()
         self.seen.profiles.setdefault(seen.email, Person(seen.email)).add(seen)
         system = engine.SALESFORCE if self.to_autopilot else engine.AUTOPILOT
-        record_id = seen.source.record_id if self.to_autopilot else seen.email
+        # an Autopilot contact is known by its address as Autopilot spells it: one person may
+        # have two (an IDN domain in Unicode and in punycode are two contacts there)
+        record_id = (seen.source.record_id if self.to_autopilot
+                     else str(record.get("Email")).strip().lower())
         key = engine.RecordKey(system, seen.source.object, record_id)
+        if self.to_autopilot and seen.live:
+            raw = str(record.get("PersonEmail" if stream == "Account" else "Email"))
+            self.seen.spellings.setdefault(seen.email, raw.strip().lower())
         self.seen.observe(seen.email, engine.Observation(
             key, seen.opted_out, _utc(seen.changed_at), seen.live))
         return ()

@@ -55,6 +55,9 @@ class RunInput:
     conversions: list[Conversion] = field(default_factory=list)
     # records the run learnt of without reading them: a converted Lead's unknown Contact
     adopted: dict[str, list[RecordKey]] = field(default_factory=dict)
+    # the address as the source spells it (lower-cased): Autopilot matches contacts on that
+    # spelling, not on the normalized form (an IDN domain in Unicode is not its punycode)
+    spellings: dict[str, str] = field(default_factory=dict)
 
     def observe(self, email: str, seen: Observation) -> None:
         self.observations.setdefault(email, []).append(seen)
@@ -142,7 +145,7 @@ class Reconciler:
                                                 pending=None, pending_run=None)
         for key in seen.adopted.get(email, ()):
             memory.records.setdefault(key, RecordMemory(key))
-        self._prepare_target_records(memory, observations)
+        self._prepare_target_records(memory, observations, seen.spellings.get(email))
 
         result = decide(memory.agreed, memory.opted_out_at, memory.records, observations,
                         self.target, reads, self.retry_after_runs,
@@ -160,7 +163,8 @@ class Reconciler:
                 self.counts.re_subscribes += 1
         events = list(result.events)
         if self.to_autopilot:
-            records = self._to_autopilot(memory, seen.profiles.get(email), result.writes, events)
+            records = self._to_autopilot(memory, seen.profiles.get(email), result.writes, events,
+                                         seen.spellings.get(email))
         else:
             records = self._to_salesforce(email, result.writes)
         if result.writes:
@@ -173,12 +177,12 @@ class Reconciler:
         self.counts.records_written += len(records)
         return Outcome(email, records, events)
 
-    def _prepare_target_records(self, memory: PersonMemory,
-                                observations: list[Observation]) -> None:
+    def _prepare_target_records(self, memory: PersonMemory, observations: list[Observation],
+                                spelling: str | None) -> None:
         email = memory.email
         if self.to_autopilot:
             live_sf = _live_sf(memory.records, observations)
-            contact = RecordKey(AUTOPILOT, "contact", email)
+            contact = _main_contact_key(memory, spelling)
             if live_sf and contact not in memory.records:
                 # the contact the sync keeps for every person with a live CRM record
                 memory.records[contact] = RecordMemory(contact)
@@ -193,10 +197,19 @@ class Reconciler:
             memory.records[by_email] = RecordMemory(by_email)
 
     def _to_autopilot(self, memory: PersonMemory, profile: Person | None, writes: list[Write],
-                      events: list[AuditEvent]) -> list[tuple[str, dict[str, Any]]]:
-        contact = RecordKey(AUTOPILOT, "contact", memory.email)
+                      events: list[AuditEvent],
+                      spelling: str | None) -> list[tuple[str, dict[str, Any]]]:
+        contact = _main_contact_key(memory, spelling)
+        # the person's other Autopilot contacts (another spelling of the address): R5
+        others = [(CONTACTS, {"Email": w.key.record_id, "unsubscribed": w.opted_out})
+                  for w in writes if w.key.system == AUTOPILOT and w.key != contact]
         if contact not in memory.records:
-            return []
+            return others
+        return others + self._main_contact(memory, contact, profile, writes, events)
+
+    def _main_contact(self, memory: PersonMemory, contact: RecordKey, profile: Person | None,
+                      writes: list[Write],
+                      events: list[AuditEvent]) -> list[tuple[str, dict[str, Any]]]:
         write = next((w for w in writes if w.key == contact), None)
         if not _live_sf(memory.records, []):
             # every CRM record of the person was deleted or left the selection (R8)
@@ -211,11 +224,12 @@ class Reconciler:
             self.counts.deleted += 1
             del memory.records[contact]  # re-created later, it is born opted out (R4)
             memory.profile_hash = None
-            return [(CONTACTS, autopilot_deletion(memory.email, self.started_at))]
+            return [(CONTACTS, autopilot_deletion(contact.record_id, self.started_at))]
         record: dict[str, Any] = {"Email": memory.email}
         if profile is not None:
             decision = decide_person(profile, self.on_exit_remove, "Salesforce")
             record = autopilot_contact(decision)
+            record["Email"] = contact.record_id
             record.pop("unsubscribed", None)
             digest = _digest(record)
             # an unconfirmed profile is sent again: the run that sent it may have failed
@@ -241,6 +255,19 @@ class Reconciler:
                 out.append((write.key.object, {"Id": write.key.record_id,
                                                OPT_OUT_FIELD[write.key.object]: write.opted_out}))
         return out
+
+
+def _main_contact_key(memory: PersonMemory, spelling: str | None) -> RecordKey:
+    """The Autopilot contact the sync writes the person's profile to: one it knows already
+    (under the normalized address first), else the source's spelling of the address."""
+    known = sorted((k for k in memory.records if k.system == AUTOPILOT),
+                   key=lambda k: k.record_id)
+    normalized = RecordKey(AUTOPILOT, "contact", memory.email)
+    if normalized in known:
+        return normalized
+    if known:
+        return known[0]
+    return RecordKey(AUTOPILOT, "contact", spelling or memory.email)
 
 
 def _live_sf(memory: dict[RecordKey, RecordMemory], observations: list[Observation]) -> bool:
