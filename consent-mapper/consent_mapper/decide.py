@@ -4,8 +4,9 @@ A source record becomes an :class:`Observation` of a person (or a :class:`Skip` 
 observations of one person are folded into a :class:`Person`; :func:`decide_person` says what the
 other system must hold for that person and which rule decided it (the audit events).
 
-Until the ledger exists every record read in a run counts as a change, so within one run any
-opt-out wins (R1, R3) and a deleted or deselected record still contributes its opt-out (R8).
+The consent itself is decided against the ledger (``ledger/engine.py``, driven by
+``reconcile.py``); this module folds what one run read: the profile sent to Autopilot (fields,
+lists, the newest record winning), the records leaving (R8), and why a record is skipped (R10).
 """
 
 from __future__ import annotations
