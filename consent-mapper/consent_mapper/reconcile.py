@@ -94,7 +94,6 @@ class Reconciler:
         self.tx = tx
         self.run_id = run_id
         self.to_autopilot = to_autopilot
-        self.source = SALESFORCE if to_autopilot else AUTOPILOT
         self.target = AUTOPILOT if to_autopilot else SALESFORCE
         self.on_exit_remove = on_exit_remove
         self.retry_after_runs = retry_after_runs

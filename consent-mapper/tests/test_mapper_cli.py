@@ -239,3 +239,23 @@ def test_about_lists_every_setting(tmp_path):
     assert set(settings) == {"direction", "on_exit", "bounce_is_opt_out", "lead_list",
                              "contact_list", "field_map", "dry_run", "ledger_url",
                              "retry_after_runs"}
+
+
+def test_every_autopilot_spelling_of_an_address_gets_the_opt_out(tmp_path):
+    """An IDN domain in Unicode and in punycode are two Autopilot contacts of one person (R5)."""
+    seen = run(A2S, [
+        schema("contacts"),
+        record("contacts", contact_id="person_1", Email="dana@xn--mnchen-3ya.example",
+               unsubscribed=False),
+        record("contacts", contact_id="person_2", Email="Dana@München.example",
+               unsubscribed=False),
+    ], tmp_path)
+    assert seen.returncode == 0 and seen.records() == [], seen.stderr
+
+    result = run(S2A, [schema("Lead"),
+                       record("Lead", Id="00Q1", Email="DANA@münchen.example",
+                              HasOptedOutOfEmail=True, LastName="Dana")], tmp_path)
+    assert result.returncode == 0, result.stderr
+    sent = {r["Email"]: r.get("unsubscribed") for r in result.records("contacts")}
+    # both contacts Autopilot holds are written, and no third one (no new spelling) is created
+    assert sent == {"dana@xn--mnchen-3ya.example": True, "dana@münchen.example": True}
