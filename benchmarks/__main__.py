@@ -14,18 +14,26 @@ from . import sandbox_throughput, sync_calls
 SUITES = {"sandbox": sandbox_throughput.run, "sync": sync_calls.run}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("suites", nargs="*", default=list(SUITES), choices=list(SUITES))
+    # no `choices` with a list default: argparse checks the default list itself against them
+    parser.add_argument("suites", nargs="*", metavar="suite",
+                        help=f"one or more of {', '.join(SUITES)} (default: all)")
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
-    args = parser.parse_args()
+    parser.add_argument("--size", type=int, default=None,
+                        help="people (sync) or rows (sandbox) instead of each suite's default")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.suites if name not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s) {', '.join(unknown)}: choose from {', '.join(SUITES)}")
+    args.suites = args.suites or list(SUITES)
     args.out.mkdir(exist_ok=True)
     results: dict[str, dict] = {}
     for name in args.suites:
         with tempfile.TemporaryDirectory() as tmp, running_sandbox(
             Path(tmp), "--autopilot-rate-limit", "100000", "--daily-api-limit", "100000000"
         ) as sandbox:
-            results[name] = SUITES[name](sandbox)
+            results[name] = SUITES[name](sandbox, args.size)
         for metric, value in results[name].items():
             print(f"{name:<10} {metric:<48} {value}")
     (args.out / "results.json").write_text(json.dumps(results, indent=2))

@@ -25,21 +25,22 @@ def _timed_run(project: MeltanoProject, job: str) -> float:
     return time.perf_counter() - start
 
 
-def run(sandbox: RunningSandbox) -> dict[str, float]:
+def run(sandbox: RunningSandbox, size: int | None = None) -> dict[str, float]:
+    people = size or PEOPLE
     with tempfile.TemporaryDirectory() as workdir:
         project = MeltanoProject(sandbox, Path(workdir), ROOT)
         project.extra_env["TARGET_AUTOPILOT_RATE_LIMIT_PER_SECOND"] = "1000"
         project.extra_env["TAP_AUTOPILOT_RATE_LIMIT_PER_SECOND"] = "1000"
         sandbox.admin("salesforce", "POST", "/records/Lead", json=[
             {"LastName": f"Bench{i}", "Company": "Bench", "Email": f"bench{i}@example.com"}
-            for i in range(PEOPLE)])
+            for i in range(people)])
         for api in ("salesforce", "autopilot"):
             sandbox.admin(api, "DELETE", "/calls")
         seconds = _timed_run(project, "salesforce-to-autopilot")
         sf_read, ap_written = sandbox.calls("salesforce"), sandbox.calls("autopilot")
 
         # every contact unsubscribes in Autopilot: 10,000 opt-out changes for Salesforce
-        _unsubscribe_everyone(sandbox)
+        _unsubscribe_everyone(sandbox, people)
         for api in ("salesforce", "autopilot"):
             sandbox.admin(api, "DELETE", "/calls")
         back_seconds = _timed_run(project, "autopilot-to-salesforce")
@@ -52,7 +53,7 @@ def run(sandbox: RunningSandbox) -> dict[str, float]:
         quiet_seconds = _timed_run(project, "consent-sync")
         quiet_writes = sandbox.calls("salesforce")["writes"] + sandbox.calls("autopilot")["writes"]
 
-    per = f"per {PEOPLE:,}"
+    per = f"per {people:,}"
     return {
         f"sf->ap Salesforce calls {per} Leads read": sf_read["total"],
         f"sf->ap Autopilot calls {per} contacts written": ap_written["total"],
@@ -67,14 +68,14 @@ def run(sandbox: RunningSandbox) -> dict[str, float]:
     }
 
 
-def _unsubscribe_everyone(sandbox: RunningSandbox) -> None:
+def _unsubscribe_everyone(sandbox: RunningSandbox, people: int) -> None:
     """As people would, in bulk: `POST /contacts` of 100 with `unsubscribed: true`."""
     ap = sandbox.endpoints["autopilot"]
     with requests.Session() as session:
         session.verify, session.trust_env = sandbox.ca_bundle, False
         session.headers["autopilotapikey"] = ap["api_key"]
-        for start in range(0, PEOPLE, 100):
+        for start in range(0, people, 100):
             contacts = [{"Email": f"bench{i}@example.com", "unsubscribed": True}
-                        for i in range(start, start + 100)]
+                        for i in range(start, min(start + 100, people))]
             session.post(f"{ap['base_url']}/contacts", json={"contacts": contacts},
                          timeout=60).raise_for_status()
