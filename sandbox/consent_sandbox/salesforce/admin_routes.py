@@ -122,7 +122,23 @@ def admin_routes(org: Org) -> list[Route]:
             return admin_error(f"type is one of {sorted(CUSTOM_FIELD_TYPES)}")
         if name.lower() in {f.name.lower() for f in org.store.objects[obj].fields}:
             return admin_error(f"{obj} already has a field {name}", status=409)
-        org.store.add_custom_field(obj, name, kind)
+        org.store.add_custom_field(obj, name, kind, bool(body.get("external_id", False)))
+        return Response(status_code=204)
+
+    @handled
+    async def add_record_failure(request: Request) -> Response:
+        body = await request.json()
+        for rule in body if isinstance(body, list) else [body]:
+            org.record_failures.add(rule)
+        return Response(status_code=204)
+
+    @handled
+    async def list_record_failures(request: Request) -> Response:
+        return JSONResponse(org.record_failures.describe())
+
+    @handled
+    async def clear_record_failures(request: Request) -> Response:
+        org.record_failures.clear()
         return Response(status_code=204)
 
     p = ADMIN_PREFIX
@@ -137,4 +153,7 @@ def admin_routes(org: Org) -> list[Route]:
         Route(f"{p}/usage", get_usage, methods=["GET"]),
         Route(f"{p}/usage", set_usage, methods=["POST"]),
         Route(f"{p}/fields", add_field, methods=["POST"]),
+        Route(f"{p}/record-failures", add_record_failure, methods=["POST"]),
+        Route(f"{p}/record-failures", list_record_failures, methods=["GET"]),
+        Route(f"{p}/record-failures", clear_record_failures, methods=["DELETE"]),
     ]

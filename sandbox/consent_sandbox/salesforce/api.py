@@ -18,6 +18,7 @@ from .org import Org
 from .query_exec import batch_size
 from .records import not_found, out_value
 from .schema import WRITABLE_OBJECTS, now_stamp
+from .upsert import MultipleMatches, Upserter
 
 VERSION_RE = re.compile(r"v(\d{2})\.0")
 MIN_VERSION, MAX_VERSION = 20, 64
@@ -195,6 +196,47 @@ def api_routes(org: Org) -> list[Route]:
             org.records.delete(obj, request.path_params["record_id"], now_stamp())
         return Response(status_code=204)
 
+    upserter = Upserter(org)
+
+    def version_number(request: Request) -> int:
+        return int(request.path_params["version"][1:].split(".")[0])
+
+    def several(request: Request, obj: str, ids: list[str]) -> Response:
+        """300 Multiple Choices: the URLs of the records that share the key."""
+        return JSONResponse([f"{base(request)}/sobjects/{obj}/{i}" for i in ids], 300)
+
+    async def upsert_by_key(request: Request) -> Response:
+        obj = writable(request.path_params["sobject"])
+        field = upserter.key_field(obj, request.path_params["field"])
+        body = await json_body(request)
+        if not isinstance(body, dict):
+            raise SalesforceError("JSON_PARSER_ERROR", "The request body must be a JSON object")
+        try:
+            with org.store.transaction():
+                record_id, created = upserter.upsert(obj, field, request.path_params["value"],
+                                                     body, now_stamp())
+        except MultipleMatches as many:
+            return several(request, obj, many.ids)
+        result = {"id": record_id, "success": True, "errors": [], "created": created}
+        if created:
+            return JSONResponse(result, 201)
+        # since API v46.0 an update by external id answers 200 with a body, before that 204
+        return JSONResponse(result) if version_number(request) >= 46 else Response(
+            status_code=204)
+
+    async def get_by_key(request: Request) -> Response:
+        obj = org.store.object_named(request.path_params["sobject"])
+        if obj is None:
+            raise not_found()
+        field = upserter.key_field(obj.name, request.path_params["field"])
+        found = upserter.matches(obj.name, field, request.path_params["value"])
+        if len(found) > 1:
+            return several(request, obj.name, found)
+        if not found:
+            raise not_found()
+        request.path_params["record_id"] = found[0]
+        return await get_record(request)
+
     writer = CollectionWriter(org)
     collection_path = "/services/data/{version}/composite/sobjects"
 
@@ -203,6 +245,12 @@ def api_routes(org: Org) -> list[Route]:
 
     async def collection_update(request: Request) -> Response:
         return JSONResponse(writer.update(await json_body(request), collection_path))
+
+    async def collection_upsert(request: Request) -> Response:
+        return JSONResponse(writer.upsert(request.path_params["sobject"],
+                                          request.path_params["field"],
+                                          await json_body(request),
+                                          collection_path + "/{sobject}/{field}"))
 
     async def collection_delete(request: Request) -> Response:
         ids = [i for i in request.query_params.get("ids", "").split(",") if i]
@@ -229,9 +277,12 @@ def api_routes(org: Org) -> list[Route]:
         ("/sobjects/{sobject}/{record_id}", get_record, ["GET"]),
         ("/sobjects/{sobject}/{record_id}", update, ["PATCH"]),
         ("/sobjects/{sobject}/{record_id}", delete, ["DELETE"]),
+        ("/sobjects/{sobject}/{field}/{value}", get_by_key, ["GET"]),
+        ("/sobjects/{sobject}/{field}/{value}", upsert_by_key, ["PATCH"]),
         ("/composite/sobjects", collection_create, ["POST"]),
         ("/composite/sobjects", collection_update, ["PATCH"]),
         ("/composite/sobjects", collection_delete, ["DELETE"]),
+        ("/composite/sobjects/{sobject}/{field}", collection_upsert, ["PATCH"]),
         ("/{rest:path}", unknown, ["GET", "POST", "PATCH", "PUT", "DELETE"]),
     ]
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from .errors import DEFAULT_CODES, DEFAULT_MESSAGES, SalesforceError
 from .schema import PREFIXES, WRITABLE_OBJECTS, now_stamp, to_18
+from .upsert import MultipleMatches, Upserter
 
 if TYPE_CHECKING:
     from .org import Org
@@ -16,8 +17,8 @@ ROLLED_BACK = {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
                "message": "Record rolled back because not all records were valid and the request "
                           "was using AllOrNone header", "fields": []}
 
-# one record's work: returns its Id; raises SalesforceError when the record fails
-Operation = Callable[[object, str], str]
+# one record's work: returns its Id, or (Id, created) for upserts; raises SalesforceError
+Operation = Callable[[object, str], "str | tuple[str, bool]"]
 
 
 def too_many() -> SalesforceError:
@@ -61,6 +62,29 @@ class CollectionWriter:
 
         return self._run(records, all_or_none, one, self._id_of, endpoint, "PATCH")
 
+    def upsert(self, sobject: str, key: str, body: object, endpoint: str) -> list[dict]:
+        """``PATCH composite/sobjects/{T}/{key}``: each result also says ``created``."""
+        obj = self._type({"attributes": {"type": sobject}}, None)
+        upserter = Upserter(self.org)
+        field = upserter.key_field(obj, key)
+        records, all_or_none = self._records(body)
+
+        def one(record: object, now: str) -> tuple[str, bool]:
+            declared = self._type(record, None) if isinstance(record, dict) and (
+                record.get("attributes") or {}).get("type") else obj
+            if declared != obj:
+                raise SalesforceError("INVALID_TYPE", f"sObject type '{declared}' does not match "
+                                      f"the upsert's type {obj}")
+            assert isinstance(record, dict)
+            value = next((v for k, v in record.items() if k.lower() == field.name.lower()), None)
+            try:
+                return upserter.upsert(obj, field, value, record, now)
+            except MultipleMatches as many:
+                raise many.per_record() from None
+
+        return self._run(records, all_or_none, one,
+                         lambda r: None, endpoint, "PATCH", upsert=True)
+
     def delete(self, ids: list[str], all_or_none: bool, endpoint: str) -> list[dict]:
         if len(ids) > MAX_RECORDS:
             raise too_many()
@@ -101,12 +125,15 @@ class CollectionWriter:
         return canonical
 
     def _run(self, items: list, all_or_none: bool, operation: Operation,
-             known_id: Callable[[object], str | None], endpoint: str, method: str) -> list[dict]:
+             known_id: Callable[[object], str | None], endpoint: str, method: str,
+             upsert: bool = False) -> list[dict]:
         store, instruments = self.org.store, self.org.instruments
         now = now_stamp()
         results: list[dict] = []
         failed = False
-        store.db.execute("BEGIN IMMEDIATE")
+        # inside a /composite request the outer transaction decides; a savepoint stands in
+        nested = store.db.in_transaction
+        store.db.execute("SAVEPOINT collection" if nested else "BEGIN IMMEDIATE")
         try:
             for item in items:
                 try:
@@ -116,26 +143,47 @@ class CollectionWriter:
                                                                      "UNKNOWN_EXCEPTION")
                         raise SalesforceError(code, fault.message or DEFAULT_MESSAGES.get(
                             code, code))
+                    injected = self.org.record_failures.check(item)
+                    if injected is not None:
+                        raise injected
                     with store.savepoint():
-                        record_id = operation(item, now)
-                    results.append({"id": record_id, "success": True, "errors": []})
+                        outcome = operation(item, now)
+                    record_id, created = outcome if isinstance(outcome, tuple) else (outcome,
+                                                                                     None)
+                    result: dict = {"id": record_id, "success": True, "errors": []}
+                    if created is not None:
+                        result["created"] = created
+                    results.append(result)
                 except SalesforceError as error:
                     failed = True
-                    result: dict = {"success": False, "errors": [error.per_record()]}
+                    result = {"success": False, "errors": [error.per_record()]}
                     item_id = known_id(item)
                     if item_id and to_18(item_id):
                         result = {"id": to_18(item_id), **result}
+                    if upsert:
+                        result["created"] = False
                     results.append(result)
         except BaseException:
-            store.db.execute("ROLLBACK")
+            self._finish(nested, commit=False)
             raise
         if all_or_none and failed:
-            store.db.execute("ROLLBACK")
+            self._finish(nested, commit=False)
             for result in results:
                 if result["success"]:
                     result["success"], result["errors"] = False, [dict(ROLLED_BACK)]
-                    if known_id is not None and method == "POST":
-                        result.pop("id")
+                    if method == "POST" or result.get("created"):
+                        result.pop("id")  # the record no longer exists
+                    if upsert:
+                        result["created"] = False
         else:
-            store.db.execute("COMMIT")
+            self._finish(nested, commit=True)
         return results
+
+    def _finish(self, nested: bool, commit: bool) -> None:
+        db = self.org.store.db
+        if nested:
+            if not commit:
+                db.execute("ROLLBACK TO collection")
+            db.execute("RELEASE collection")
+        else:
+            db.execute("COMMIT" if commit else "ROLLBACK")

@@ -8,6 +8,7 @@ import time
 from ..instrument import Instruments
 from ..settings import SandboxSettings
 from .query_exec import QueryRunner
+from .record_failures import RecordFailures
 from .records import Records
 from .store import Store
 
@@ -22,6 +23,7 @@ class Org:
         self.store = Store(settings.salesforce_db)
         self.records = Records(self.store)
         self.queries = QueryRunner(self.store)
+        self.record_failures = RecordFailures()
         self.used = self.store.meta("api_used")
         self.sessions = dict(self.store.db.execute("SELECT token, issued FROM _sessions"))
 
@@ -64,4 +66,5 @@ class Org:
     def reset(self) -> None:
         self.store.reset()
         self.queries.forget_cursors()
+        self.record_failures.clear()
         self.used = 0

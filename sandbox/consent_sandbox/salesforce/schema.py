@@ -23,6 +23,7 @@ class FieldDef:
     relationship_name: str | None = None
     custom: bool = False
     length: int = 0
+    external_id: bool = False  # an upsert key (External ID in Setup)
 
     @property
     def sql_type(self) -> str:
@@ -42,6 +43,11 @@ class FieldDef:
     def is_id(self) -> bool:
         return self.type in ("id", "reference")
 
+    @property
+    def id_lookup(self) -> bool:
+        """Fields upsert and retrieve-by-field may key on, as describe's ``idLookup`` says."""
+        return self.name in ("Id", "Email") or self.type == "id" or self.external_id
+
     def describe(self) -> dict:
         return {
             "name": self.name,
@@ -56,8 +62,8 @@ class FieldDef:
             "nillable": self.nillable,
             "filterable": True,
             "sortable": self.type != "textarea",
-            "idLookup": self.name in ("Id", "Email") or self.type == "id",
-            "externalId": False,
+            "idLookup": self.id_lookup,
+            "externalId": self.external_id,
             "defaultedOnCreate": self.type == "boolean" or self.name in SYSTEM_FIELDS,
             "referenceTo": list(self.reference_to),
             "relationshipName": self.relationship_name,
@@ -143,6 +149,9 @@ OBJECTS: dict[str, ObjectDef] = {
             _ref("ConvertedContactId", "Converted Contact ID", "Contact", "ConvertedContact", **RO),
             _ref("ConvertedAccountId", "Converted Account ID", "Account", "ConvertedAccount", **RO),
             FieldDef("ConvertedDate", "date", "Converted Date", **RO),
+            # an integration's own key, so upsert by external id has a field to key on
+            FieldDef("External_Id__c", "string", "External Id", custom=True, length=255,
+                     external_id=True),
         ]),
         required=("LastName", "Company"),
         defaults={"Status": "Open - Not Contacted"},

@@ -24,6 +24,7 @@ META_SCHEMA = """
 CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value);
 CREATE TABLE IF NOT EXISTS _fls (object TEXT, field TEXT, access TEXT, PRIMARY KEY(object, field));
 CREATE TABLE IF NOT EXISTS _custom_fields (object TEXT, name TEXT, type TEXT,
+                                           external_id INTEGER NOT NULL DEFAULT 0,
                                            PRIMARY KEY(object, name));
 CREATE TABLE IF NOT EXISTS _sessions (token TEXT PRIMARY KEY, issued REAL);
 CREATE TABLE IF NOT EXISTS _cursors (id TEXT PRIMARY KEY, soql TEXT, include_deleted INTEGER,
@@ -54,6 +55,7 @@ class Store:
     def __init__(self, path: Path):
         self.db = connect(path)
         self.db.executescript(META_SCHEMA)
+        self._add_missing_columns("_custom_fields", {"external_id": "INTEGER NOT NULL DEFAULT 0"})
         self.objects: dict[str, ObjectDef] = {}
         self.fls: dict[tuple[str, str], str] = {}
         self._reload_schema()
@@ -65,10 +67,12 @@ class Store:
 
     def _reload_schema(self) -> None:
         custom: dict[str, list[FieldDef]] = {}
-        for obj, name, kind in self.db.execute("SELECT object, name, type FROM _custom_fields"):
+        rows = self.db.execute("SELECT object, name, type, external_id FROM _custom_fields")
+        for obj, name, kind, external in rows:
             label = name[:-3].replace("_", " ")
             custom.setdefault(obj, []).append(
-                FieldDef(name, CUSTOM_FIELD_TYPES[kind], label, custom=True, length=255))
+                FieldDef(name, CUSTOM_FIELD_TYPES[kind], label, custom=True, length=255,
+                         external_id=bool(external)))
         self.objects = {n: o.with_fields(custom.get(n, [])) for n, o in OBJECTS.items()}
         self.fls = {(o, f): a for o, f, a in self.db.execute("SELECT * FROM _fls")}
         self._visible: dict[str, dict[str, FieldDef]] = {}
@@ -80,12 +84,28 @@ class Store:
         )
         table = quote(obj.name)
         self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+        # stores written before a standard field was added get the column
+        self._add_missing_columns(obj.name, {f.name: f.sql_type for f in obj.fields})
         if obj.name in WRITABLE_OBJECTS:
             self.db.execute(f"CREATE INDEX IF NOT EXISTS {quote(obj.name + '_modstamp')} "
                             f"ON {table} (SystemModstamp)")
             email = EMAIL_INDEXES[obj.name]
             self.db.execute(f"CREATE INDEX IF NOT EXISTS {quote(obj.name + '_email')} "
                             f"ON {table} (sf_fold({quote(email)}))")
+            for field in obj.fields:
+                if field.external_id:
+                    self._index_external_id(obj.name, field.name)
+
+    def _index_external_id(self, obj: str, name: str) -> None:
+        """Upserts look records up by their key, compared the way Salesforce compares text."""
+        self.db.execute(f"CREATE INDEX IF NOT EXISTS {quote(obj + '_' + name)} "
+                        f"ON {quote(obj)} (sf_fold({quote(name)}))")
+
+    def _add_missing_columns(self, table: str, columns: dict[str, str]) -> None:
+        have = {row[1].lower() for row in self.db.execute(f"PRAGMA table_info({quote(table)})")}
+        for name, sql_type in columns.items():
+            if name.lower() not in have:
+                self.db.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {sql_type}")
 
     def _seed_user(self) -> None:
         self.db.execute(
@@ -93,11 +113,14 @@ class Store:
             "VALUES (?, 'Integration User', 'integration@sandbox.example', "
             "'integration@sandbox.example', 1, ?)", (INTEGRATION_USER_ID, now_stamp()))
 
-    def add_custom_field(self, obj: str, name: str, kind: str) -> None:
+    def add_custom_field(self, obj: str, name: str, kind: str, external_id: bool = False) -> None:
         field = FieldDef(name, CUSTOM_FIELD_TYPES[kind], name, custom=True)
         with self.transaction():
-            self.db.execute("INSERT INTO _custom_fields VALUES (?, ?, ?)", (obj, name, kind))
+            self.db.execute("INSERT INTO _custom_fields VALUES (?, ?, ?, ?)",
+                            (obj, name, kind, int(external_id)))
             self.db.execute(f"ALTER TABLE {quote(obj)} ADD COLUMN {quote(name)} {field.sql_type}")
+            if external_id:
+                self._index_external_id(obj, name)
         self._reload_schema()
 
     def set_fls(self, obj: str, field: str, access: str) -> None:
