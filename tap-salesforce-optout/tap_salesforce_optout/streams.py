@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 from singer_sdk import typing as th
 from singer_sdk.streams import Stream
 
-from .connection import SalesforceConnection, UsageLimitReached
+from consentsync_salesforce import SalesforceSession, UsageLimitReached
+
 from .fields import json_type
 from .selection import Selection
 
@@ -46,7 +47,7 @@ class SObjectStream(Stream):
     check_sorted = False
 
     def __init__(self, tap: Tap, sobject: str, fields: dict[str, str], selection: Selection,
-                 connection: SalesforceConnection) -> None:
+                 connection: SalesforceSession) -> None:
         self.sobject = sobject
         self.fields = fields  # name -> describe type
         self.selection = selection
@@ -76,23 +77,15 @@ class SObjectStream(Stream):
         query = self.soql(since)
         self.logger.info("Reading %s: %s", self.sobject, query)
         page_size = int(self.config.get("page_size") or 2000)
-        headers = {"Sforce-Query-Options": f"batchSize={page_size}"}
-        verify = self.connection.verify
         try:
-            result = self.connection.call(lambda sf: sf.query(
-                query, include_deleted=True, headers=headers, verify=verify), guarded=True)
-            while True:
-                for row in result["records"]:
+            for page in self.connection.query_pages(query, include_deleted=True,
+                                                    page_size=page_size):
+                for row in page["records"]:
                     record = self._record(row)
                     if seen.get(record["Id"]) == record[REPLICATION_KEY]:
                         continue  # emitted by an earlier run, unchanged since
                     self._remember(state, record)
                     yield record
-                if result.get("done", True) or not result.get("nextRecordsUrl"):
-                    break
-                next_url = result["nextRecordsUrl"]
-                result = self.connection.call(lambda sf, url=next_url: sf.query_more(
-                    url, identifier_is_url=True, headers=headers, verify=verify), guarded=True)
         except UsageLimitReached as exc:
             # a clean stop: the rows emitted so far are bookmarked, the rest wait for a later run
             self.logger.warning("%s: %s", self.sobject, exc)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from .connection import SalesforceConnection
+from consentsync_salesforce import SalesforceSession, clean_exit, connection_properties
+
 from .preflight import fields_to_read
 from .selection import SelectionError, parse
 from .streams import SObjectStream
@@ -17,31 +20,9 @@ OBJECTS = ("Lead", "Contact", "Account")
 class TapSalesforceOptout(Tap):
     name = "tap-salesforce-optout"
     package_name = "consentsync-tap-salesforce-optout"
-    connection: SalesforceConnection | None = None
+    connection: SalesforceSession | None = None
     config_jsonschema = th.PropertiesList(
-        th.Property("instance_url", th.StringType,
-                    description="Org URL (https://acme.my.salesforce.com); the token answer's "
-                                "instance_url wins when present."),
-        th.Property("login_url", th.StringType, default="https://login.salesforce.com",
-                    description="Where tokens come from: https://test.salesforce.com for "
-                                "sandboxes, or the My Domain URL."),
-        th.Property("client_id", th.StringType, description="Consumer key of the connected app."),
-        th.Property("client_secret", th.StringType, secret=True,
-                    description="Consumer secret of the connected app."),
-        th.Property("refresh_token", th.StringType, secret=True,
-                    description="OAuth refresh token; the refresh_token grant is used when set."),
-        th.Property("username", th.StringType,
-                    description="Integration user, for the password grant."),
-        th.Property("password", th.StringType, secret=True,
-                    description="Password of the integration user."),
-        th.Property("security_token", th.StringType, secret=True,
-                    description="Security token of the integration user, appended to the "
-                                "password."),
-        th.Property("api_version", th.StringType, default="62.0",
-                    description="REST API version."),
-        th.Property("ca_bundle", th.StringType,
-                    description="PEM file of certificate authorities to trust instead of the "
-                                "system ones (TLS is always verified)."),
+        *connection_properties(),
         th.Property("start_date", th.DateTimeType,
                     description="Read rows changed since then on the first run; all rows "
                                 "when unset."),
@@ -60,18 +41,14 @@ class TapSalesforceOptout(Tap):
                         th.StringType)),
                     description="Per object, further fields to read, e.g. {\"Lead\": "
                                 "[\"Industry\", \"Tier__c\"]}."),
-        th.Property("max_api_usage_percent", th.NumberType(minimum=1, maximum=100),
-                    default=90,
-                    description="Stop reading, bookmarks intact, before the org's 24-hour API "
-                                "usage (Sforce-Limit-Info) passes this share of its allowance."),
     ).to_dict()
 
     def discover_streams(self) -> list[SObjectStream]:
         # one connection (one token, one usage count) for every stream of the run
-        self.connection = SalesforceConnection(self.config, self.logger)
+        self.connection = SalesforceSession(self.config, self.logger)
         return self._sobject_streams(self.connection)
 
-    def _sobject_streams(self, connection: SalesforceConnection) -> list[SObjectStream]:
+    def _sobject_streams(self, connection: SalesforceSession) -> list[SObjectStream]:
         selection = self.config.get("selection") or {}
         extra = self.config.get("extra_fields") or {}
         objects = self.config.get("objects") or OBJECTS
@@ -98,10 +75,11 @@ class TapSalesforceOptout(Tap):
         return streams
 
     @staticmethod
-    def _visible_fields(connection: SalesforceConnection, sobject: str) -> dict[str, str]:
-        verify = connection.verify
-        described = connection.call(
-            lambda sf: sf.restful(f"sobjects/{sobject}/describe", verify=verify))
+    def _visible_fields(connection: SalesforceSession, sobject: str) -> dict[str, str]:
+        described = connection.describe(sobject)
+        if described is None:
+            raise ConfigValidationError(f"objects: this org shows no {sobject} to the user of "
+                                        "this connection (check the user's object permissions)")
         return {f["name"]: f["type"] for f in described["fields"]}
 
     def sync_all(self) -> None:
@@ -109,3 +87,15 @@ class TapSalesforceOptout(Tap):
         if self.connection is not None:
             self.logger.info("Salesforce calls: %d; %s", self.connection.calls,
                              self.connection.usage_text())
+
+    # a Salesforce failure ends the run with its message alone, in discovery too
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        with clean_exit(cls.logger):
+            super().invoke(*args, **kwargs)
+
+    @classmethod
+    def cb_discover(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        with clean_exit(cls.logger):
+            super().cb_discover(*args, **kwargs)

@@ -24,4 +24,5 @@ def config(sandbox: RunningSandbox) -> dict:
     sandbox.admin("salesforce", "DELETE", "/faults")
     sandbox.admin("salesforce", "DELETE", "/calls")
     sf = sandbox.endpoints["salesforce"]
-    return {k: sf[k] for k in CREDENTIALS} | {"ca_bundle": sandbox.ca_bundle}
+    return {k: sf[k] for k in CREDENTIALS} | {"ca_bundle": sandbox.ca_bundle,
+                                              "retry_backoff_seconds": 0.01}

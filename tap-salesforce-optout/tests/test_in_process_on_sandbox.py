@@ -7,7 +7,7 @@ from itertools import islice
 
 import pytest
 
-from tap_salesforce_optout.connection import ConnectionFailed
+from consentsync_salesforce import GrantRefused
 from tap_salesforce_optout.tap import TapSalesforceOptout
 
 
@@ -36,7 +36,7 @@ def test_a_refused_renewal_mid_run_says_to_renew_the_connection(sandbox, config)
     sandbox.admin("salesforce", "POST", "/faults", json={
         "status": 400, "error_code": "invalid_grant", "message": "expired access/refresh token",
         "count": 1, "endpoint": "oauth2/token", "method": "POST"})
-    with pytest.raises(ConnectionFailed) as failure:
+    with pytest.raises(GrantRefused) as failure:
         list(reading)
     message = str(failure.value)
     assert "could not be renewed" in message and "invalid_grant" in message

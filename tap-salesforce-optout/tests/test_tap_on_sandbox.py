@@ -186,16 +186,26 @@ def test_the_password_grant_works(sandbox, tap):
     assert [r["Email"] for r in records(messages, "Lead")] == ["w@x.io"]
 
 
-def test_the_usage_guard_stops_cleanly_with_bookmarks(sandbox, tap):
+def test_the_usage_guard_in_discovery_fails_with_one_clear_message(sandbox, tap):
     add(sandbox, "Lead", [{"LastName": "U", "Company": "C", "Email": "u@x.io"}])
     sandbox.admin("salesforce", "POST", "/usage", json={"used": 95_000})
     try:
         code, messages, err = tap(max_api_usage_percent=90)
     finally:
         sandbox.admin("salesforce", "POST", "/usage", json={"used": 0})
-    assert code == 0, err
-    assert "max_api_usage_percent=90" in err
-    assert records(messages) == []
+    assert code == 1 and records(messages) == []
+    assert err.count("max_api_usage_percent=90") == 1 and "Traceback" not in err
+
+
+def test_salesforce_out_of_requests_in_discovery_is_one_clear_message(sandbox, tap):
+    sandbox.admin("salesforce", "POST", "/usage", json={"used": 100_000})
+    try:
+        code, messages, err = tap()
+    finally:
+        sandbox.admin("salesforce", "POST", "/usage", json={"used": 0})
+    assert code == 1 and records(messages) == []
+    assert "used up its 24-hour API allowance" in err and "REQUEST_LIMIT_EXCEEDED" in err
+    assert "Traceback" not in err
 
 
 def test_about_describes_every_setting():

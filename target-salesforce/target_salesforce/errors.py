@@ -7,24 +7,12 @@ class TargetSalesforceError(Exception):
     """A failure that ends the run with a non-zero exit and a message for the user."""
 
 
-class ConfigurationError(TargetSalesforceError):
-    """Settings are missing or contradict each other."""
-
-
-class AuthenticationError(TargetSalesforceError):
-    """Salesforce refused to issue or renew an access token."""
-
-
 class FieldAccessError(TargetSalesforceError):
     """A field the stream writes is hidden from, or read-only for, the integration user."""
 
 
 class UnknownObjectError(TargetSalesforceError):
     """The stream is named after no sObject this org exposes."""
-
-
-class ApiUsageLimitError(TargetSalesforceError):
-    """The org's 24-hour API usage reached the configured ceiling."""
 
 
 class SalesforceCallError(TargetSalesforceError):

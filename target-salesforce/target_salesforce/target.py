@@ -7,14 +7,9 @@ from typing import Any
 from singer_sdk import Target
 from singer_sdk import typing as th
 
-from .auth import DEFAULT_LOGIN_URL
-from .client import (
-    DEFAULT_API_VERSION,
-    DEFAULT_MAX_API_USAGE_PERCENT,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_RETRY_BACKOFF_SECONDS,
-    SalesforceClient,
-)
+from consentsync_salesforce import SalesforceSessionError, connection_properties
+
+from .client import SalesforceClient
 from .errors import RecordsRejectedError, TargetSalesforceError
 from .failures import FailureLog
 from .sinks import SalesforceSink
@@ -29,28 +24,7 @@ class TargetSalesforce(Target):
     default_sink_class = SalesforceSink
 
     config_jsonschema = th.PropertiesList(
-        th.Property("instance_url", th.StringType,
-                    description="Org URL, e.g. https://acme.my.salesforce.com; used when the "
-                                "token answer carries none."),
-        th.Property("login_url", th.StringType, default=DEFAULT_LOGIN_URL,
-                    description="Where tokens come from: https://login.salesforce.com, "
-                                "https://test.salesforce.com or a My Domain URL."),
-        th.Property("client_id", th.StringType, description="Connected app consumer key."),
-        th.Property("client_secret", th.StringType, secret=True,
-                    description="Connected app consumer secret."),
-        th.Property("refresh_token", th.StringType, secret=True,
-                    description="OAuth refresh token (refresh_token grant)."),
-        th.Property("username", th.StringType,
-                    description="Integration user (password grant, when no refresh_token)."),
-        th.Property("password", th.StringType, secret=True,
-                    description="Password of the integration user (password grant)."),
-        th.Property("security_token", th.StringType, secret=True,
-                    description="Security token, appended to the password (password grant)."),
-        th.Property("api_version", th.StringType, default=DEFAULT_API_VERSION,
-                    description="REST API version, e.g. 62.0."),
-        th.Property("ca_bundle", th.StringType,
-                    description="PEM file of certificate authorities to trust instead of the "
-                                "system ones."),
+        *connection_properties(),
         th.Property("match_fields", th.ObjectType(additional_properties=th.StringType),
                     default=DEFAULT_MATCH_FIELDS,
                     description="Per sObject, the field a record without Id is matched on; "
@@ -60,15 +34,6 @@ class TargetSalesforce(Target):
                     default={},
                     description="Per sObject, an external id field: records with neither Id "
                                 "nor match value are upserted by it."),
-        th.Property("max_api_usage_percent", th.IntegerType,
-                    default=DEFAULT_MAX_API_USAGE_PERCENT,
-                    description="Stop before the org's 24-hour API usage passes this share."),
-        th.Property("max_retries", th.IntegerType, default=DEFAULT_MAX_RETRIES,
-                    description="Retries of a call or record that failed for a passing reason "
-                                "(UNABLE_TO_LOCK_ROW, 5xx, timeout, dropped connection)."),
-        th.Property("retry_backoff_seconds", th.NumberType,
-                    default=DEFAULT_RETRY_BACKOFF_SECONDS,
-                    description="First retry delay; doubles each retry (at most 60s)."),
     ).to_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -107,7 +72,7 @@ class TargetSalesforce(Target):
         """Errors of this target end the run with their message alone: no traceback."""
         try:
             super().invoke(*args, **kwargs)
-        except TargetSalesforceError as exc:
+        except (TargetSalesforceError, SalesforceSessionError) as exc:
             cls.logger.error("%s", exc)  # noqa: TRY400 - the message is the whole story
             raise SystemExit(1) from None
 

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from consentsync_salesforce import RetryPolicy
+
 from .errors import SalesforceCallError
 from .results import RecordFailure, classify_results, failure_for
-from .retry import backoff_delay
 from .writes import Write, chunks
 
 Send = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
@@ -27,6 +28,7 @@ def write_all(send: Send, writes: list[Write], *, max_retries: int, base_delay: 
               logger: logging.Logger, sleep: Callable[[float], None] = time.sleep) -> WriteReport:
     """Write every record, up to 200 a call; final rejections are reported, not raised."""
     report = WriteReport()
+    policy = RetryPolicy(max_retries=max_retries, base_delay=base_delay)
     for chunk in chunks(writes):
         pending, attempt = chunk, 0
         while pending:
@@ -44,7 +46,7 @@ def write_all(send: Send, writes: list[Write], *, max_retries: int, base_delay: 
                 note = f" (still failing after {max_retries} retries)"
                 report.failures.extend(failure_for(w, r, note) for w, r in classified.retriable)
                 break
-            delay = backoff_delay(attempt, base_delay)
+            delay = policy.delay(attempt)
             logger.warning("%d %s records could not be written yet (%s); retry %d of %d in "
                            "%.1fs", len(classified.retriable), pending[0].sobject,
                            ", ".join(sorted({failure_for(w, r).code

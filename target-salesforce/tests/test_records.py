@@ -6,9 +6,7 @@ import datetime
 
 import pytest
 
-from target_salesforce.auth import Credentials
-from target_salesforce.client import is_transient
-from target_salesforce.errors import ConfigurationError, FieldAccessError
+from target_salesforce.errors import FieldAccessError
 from target_salesforce.lookup import already_equal, lookup_filters, rows_by_value
 from target_salesforce.preflight import check_fields
 from target_salesforce.records import InvalidRecord, StreamKeys, key_record
@@ -88,27 +86,3 @@ def test_read_only_field_says_to_grant_edit_access():
         check_fields("Lead", DESCRIBE, ["IsConverted"])
     with pytest.raises(FieldAccessError, match="formula"):
         check_fields("Lead", DESCRIBE, ["Name"])
-
-
-def test_password_grant_appends_the_security_token_and_hides_secrets():
-    creds = Credentials.from_config({"client_id": "id", "client_secret": "s3cret",
-                                     "username": "u@x.io", "password": "pw",
-                                     "security_token": "TOK"})
-    assert creds.grant_type == "password" and creds.form()["password"] == "pwTOK"
-    assert "s3cret" not in repr(creds) and "pwTOK" not in repr(creds)
-
-
-def test_missing_credentials_are_named():
-    with pytest.raises(ConfigurationError, match="refresh_token"):
-        Credentials.from_config({"client_id": "id", "client_secret": "s"})
-
-
-def test_transient_failures():
-    import requests
-    from simple_salesforce.exceptions import SalesforceGeneralError, SalesforceMalformedRequest
-
-    assert is_transient(SalesforceGeneralError("u", 503, "x", b""))
-    assert is_transient(requests.ConnectionError())
-    assert is_transient(requests.Timeout())
-    assert not is_transient(requests.exceptions.SSLError())
-    assert not is_transient(SalesforceMalformedRequest("u", 400, "x", b""))

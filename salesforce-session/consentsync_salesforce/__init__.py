@@ -1,0 +1,22 @@
+"""One Salesforce session for Singer plugins: sign-in, renewal, retries, usage guard, Bulk 2.0."""
+
+from .errors import (
+    CallRefused,
+    ClientRejected,
+    ConfigurationError,
+    GrantRefused,
+    SalesforceSessionError,
+    SalesforceUnavailable,
+    UsageLimitReached,
+    clean_exit,
+)
+from .retry import RetryPolicy, transient_reason
+from .session import SalesforceSession
+from .settings import connection_properties
+from .token import Credentials
+
+__all__ = [
+    "CallRefused", "ClientRejected", "ConfigurationError", "Credentials", "GrantRefused",
+    "RetryPolicy", "SalesforceSession", "SalesforceSessionError", "SalesforceUnavailable",
+    "UsageLimitReached", "clean_exit", "connection_properties", "transient_reason",
+]
