@@ -13,12 +13,17 @@ from .settings import SandboxSettings
 SERVE_OPTIONS: list[tuple[str, type, object, str]] = [
     ("--salesforce-port", int, 8443, "0 picks a free port"),
     ("--autopilot-port", int, 8444, "0 picks a free port"),
+    ("--activecampaign-port", int, 8445, "0 picks a free port"),
     ("--demo-size", int, 0, "persons of demo data loaded into empty stores (0 starts empty)"),
     ("--demo-seed", int, 7, "seed of the demo data"),
     ("--token-ttl", int, 7200, "seconds a Salesforce access token lives"),
     ("--daily-api-limit", int, 100_000, "Salesforce DailyApiRequests allowance"),
     ("--autopilot-rate-limit", float, 5.0,
      "Autopilot requests a second before 429 (documented 5)"),
+    ("--activecampaign-rate-limit", float, 5.0,
+     "ActiveCampaign requests a second before 429 (documented 5)"),
+    ("--activecampaign-list-status-moves-udate", str, "false",
+     "true: a list-status change also moves the contact's udate (unconfirmed in the real API)"),
 ]
 
 
@@ -51,6 +56,10 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
         token_ttl_seconds=args.token_ttl,
         daily_api_limit=args.daily_api_limit,
         autopilot_rate_limit=args.autopilot_rate_limit,
+        activecampaign_port=args.activecampaign_port,
+        activecampaign_rate_limit=args.activecampaign_rate_limit,
+        activecampaign_list_status_moves_udate=(
+            args.activecampaign_list_status_moves_udate.lower() in ("1", "true", "yes")),
     )
 
 

@@ -88,6 +88,8 @@ def status(state_dir: Path) -> None:
         "Salesforce": endpoints["salesforce"]["instance_url"],
         "Autopilot": endpoints["autopilot"]["base_url"].rsplit("/v1", 1)[0],
     }
+    if "activecampaign" in endpoints:
+        bases["ActiveCampaign"] = endpoints["activecampaign"]["base_url"].rsplit("/api/3", 1)[0]
     for name, base in bases.items():
         calls = requests.get(f"{base}/_sandbox/calls", verify=endpoints["ca_bundle"], timeout=30)
         body = calls.json()

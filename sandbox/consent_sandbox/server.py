@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from . import autopilot, salesforce
+from . import activecampaign, autopilot, salesforce
 from .demo import demo_people
 from .instrument import InstrumentMiddleware, Instruments
 from .settings import HOST, SandboxSettings
@@ -47,7 +47,8 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-def endpoints_document(settings: SandboxSettings, sf_port: int, ap_port: int, ca: Path) -> dict:
+def endpoints_document(settings: SandboxSettings, sf_port: int, ap_port: int, ca: Path,
+                       ac_port: int | None = None) -> dict:
     creds = settings.salesforce
     sf_url = f"https://{HOST}:{sf_port}"
     return {
@@ -65,6 +66,10 @@ def endpoints_document(settings: SandboxSettings, sf_port: int, ap_port: int, ca
             "base_url": f"https://{HOST}:{ap_port}/v1",
             "api_key": settings.autopilot_api_key,
         },
+        "activecampaign": {
+            "base_url": f"https://{HOST}:{ac_port}/api/3",
+            "api_token": settings.activecampaign_api_token,
+        },
         "ca_bundle": str(ca.resolve()),
     }
 
@@ -76,9 +81,11 @@ async def serve(settings: SandboxSettings) -> None:
         people = demo_people(settings.demo_size, settings.demo_seed)
         salesforce.load_demo(settings, people)
         autopilot.load_demo(settings, people)
+        activecampaign.load_demo(settings, people)
 
     servers, sockets = [], []
-    apis = ((salesforce, settings.salesforce_port), (autopilot, settings.autopilot_port))
+    apis = ((salesforce, settings.salesforce_port), (autopilot, settings.autopilot_port),
+            (activecampaign, settings.activecampaign_port))
     for module, port in apis:
         instruments = Instruments()
         app = InstrumentMiddleware(module.create_app(settings, instruments), instruments,
@@ -101,13 +108,14 @@ async def serve(settings: SandboxSettings) -> None:
             await asyncio.gather(*tasks)
             return
         await asyncio.sleep(0.02)
-    sf_port, ap_port = (sock.getsockname()[1] for sock in sockets)
-    doc = endpoints_document(settings, sf_port, ap_port, ca)
+    sf_port, ap_port, ac_port = (sock.getsockname()[1] for sock in sockets)
+    doc = endpoints_document(settings, sf_port, ap_port, ca, ac_port)
     tmp = settings.state_dir / (ENDPOINTS_FILE + ".tmp")
     tmp.write_text(json.dumps(doc, indent=2))
     tmp.replace(settings.state_dir / ENDPOINTS_FILE)  # readers never see half a file
-    log.warning("sandbox ready: Salesforce %s, Autopilot %s", doc["salesforce"]["instance_url"],
-                doc["autopilot"]["base_url"])
+    log.warning("sandbox ready: Salesforce %s, Autopilot %s, ActiveCampaign %s",
+                doc["salesforce"]["instance_url"], doc["autopilot"]["base_url"],
+                doc["activecampaign"]["base_url"])
     await asyncio.gather(*tasks)
 
 

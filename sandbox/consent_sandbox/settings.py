@@ -29,6 +29,11 @@ class SandboxSettings:
     daily_api_limit: int = 100_000
     autopilot_rate_limit: float = 5.0  # requests a second, as documented
     autopilot_api_key: str = "sandbox-autopilot-key"
+    activecampaign_port: int = 8445
+    activecampaign_rate_limit: float = 5.0  # requests a second, as documented
+    activecampaign_api_token: str = "sandbox-activecampaign-token"
+    # unconfirmed in the real API: whether a list-status change moves the contact's `udate`
+    activecampaign_list_status_moves_udate: bool = False
     salesforce: SalesforceCredentials = field(default_factory=SalesforceCredentials)
 
     @property
@@ -38,3 +43,7 @@ class SandboxSettings:
     @property
     def autopilot_db(self) -> Path:
         return self.state_dir / "autopilot.db"
+
+    @property
+    def activecampaign_db(self) -> Path:
+        return self.state_dir / "activecampaign.db"

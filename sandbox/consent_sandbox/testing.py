@@ -34,10 +34,16 @@ class RunningSandbox:
     def autopilot_url(self) -> str:
         return self.endpoints["autopilot"]["base_url"]
 
+    @property
+    def activecampaign_url(self) -> str:
+        return self.endpoints["activecampaign"]["base_url"]
+
     def admin(self, api: str, method: str, path: str, **kwargs: object) -> requests.Response:
-        """Call the admin surface of ``api`` ("salesforce" or "autopilot")."""
+        """Call the admin surface of ``api`` ("salesforce", "autopilot" or "activecampaign")."""
         if api == "salesforce":
             base = self.salesforce_url
+        elif api == "activecampaign":
+            base = self.activecampaign_url.rsplit("/api/3", 1)[0]
         else:
             base = self.autopilot_url.rsplit("/v1", 1)[0]
         response = requests.request(method, f"{base}/_sandbox{path}", verify=self.ca_bundle,
@@ -56,7 +62,8 @@ def running_sandbox(state_dir: Path, *args: str, timeout: float = 60) -> Iterato
     endpoints_path = state_dir / "endpoints.json"
     endpoints_path.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "consent_sandbox.cli", "serve", "--state-dir", str(state_dir),
-           "--salesforce-port", "0", "--autopilot-port", "0", *args]
+           "--salesforce-port", "0", "--autopilot-port", "0", "--activecampaign-port", "0",
+           *args]
     log = open(state_dir / "sandbox.log", "ab")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
     try:
@@ -116,6 +123,11 @@ class MeltanoProject:
             env[f"{plugin}_CA_BUNDLE"] = ca
             # tests start the sandbox with a higher limit than Autopilot's 5 a second
             env[f"{plugin}_RATE_LIMIT_PER_SECOND"] = "40"
+        ac = self.sandbox.endpoints.get("activecampaign")
+        for plugin in ("TAP_ACTIVECAMPAIGN", "TARGET_ACTIVECAMPAIGN") if ac else ():
+            env[f"{plugin}_API_URL"] = ac["base_url"]
+            env[f"{plugin}_API_TOKEN"] = ac["api_token"]
+            env[f"{plugin}_CA_BUNDLE"] = ca
         env.update(self.extra_env)
         return env
 
