@@ -10,6 +10,7 @@ list costs at most one page read more. A list created in this run starts empty, 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .client import AutopilotClient, AutopilotRejected, in_path
@@ -31,8 +32,10 @@ class Members:
 
 
 class Lists:
-    def __init__(self, client: AutopilotClient) -> None:
+    def __init__(self, client: AutopilotClient,
+                 on_created: Callable[[str], None] | None = None) -> None:
         self.client = client
+        self.on_created = on_created  # told the id of every list this run creates
         self._ids: dict[str, str] | None = None
         self._members: dict[str, Members] = {}
 
@@ -53,6 +56,8 @@ class Lists:
         try:
             list_id = self.client.request("POST", "/list", json={"name": title})["list_id"]
             self._members[list_id] = Members(complete=True)
+            if self.on_created:
+                self.on_created(list_id)
         except AutopilotRejected as exc:
             if exc.status != 409:
                 raise

@@ -42,13 +42,17 @@ class TargetAutopilot(Target):
         th.Property("retry_backoff_seconds", th.NumberType, default=1,
                     description="First wait before a retry, doubled each time (at most 60 s); "
                                 "a `Retry-After` header is obeyed instead when present."),
-        th.Property("list_membership", th.StringType, default="always",
-                    allowed_values=["always", "on_create"],
-                    description="'always': one call per contact and list in `lists` or "
-                                "`lists_remove`; 'on_create': the first list of `lists` is joined "
-                                "inside the upsert (`_autopilot_list`, no extra call), which "
-                                "Autopilot applies to NEW contacts only: use it for a first load "
-                                "into an account that does not hold these contacts yet."),
+        th.Property("list_membership", th.StringType, default="checked",
+                    allowed_values=["checked", "always", "on_create"],
+                    description="'checked': a contact not known to be in a list joins it inside "
+                                "the bulk upsert (`_autopilot_list`, which Autopilot applies to "
+                                "new contacts); the list's member count, read before every STATE "
+                                "and at the end, shows whether all did, and only contacts that "
+                                "already existed are then joined by call (a first load costs no "
+                                "call per contact). 'always': one call per contact and list not "
+                                "known to be a member. 'on_create': like 'checked' without the "
+                                "check: existing contacts never join; only for an account that "
+                                "holds none of these contacts yet."),
     ).to_dict()
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
@@ -59,7 +63,7 @@ class TargetAutopilot(Target):
             float(self.config.get("rate_limit_per_second") or 5),
             int(self.config.get("max_retries", 5)),
             float(self.config.get("retry_backoff_seconds", 1)))
-        self.writer = ContactWriter(self.client, self.config.get("list_membership") or "always")
+        self.writer = ContactWriter(self.client, self.config.get("list_membership") or "checked")
         self._state_withheld = False
 
     def get_sink_class(self, stream_name: str) -> type[ContactsSink]:
@@ -71,6 +75,9 @@ class TargetAutopilot(Target):
         return ContactsSink
 
     def _write_state_message(self, state: dict) -> None:
+        # joins riding on upserts are only sure once checked: the bookmark must not pass them
+        if not self.writer.failures:
+            self.writer.settle()
         # a bookmark emitted after a failed record would let the next run skip it
         if self.writer.failures:
             if not self._state_withheld:
@@ -82,6 +89,7 @@ class TargetAutopilot(Target):
 
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
+        self.writer.settle()  # a run without STATE messages
         w = self.writer
         self.logger.info("Autopilot: %d contacts upserted, %d deleted, %d failed, %d calls",
                          w.written, w.deleted, len(w.failures), self.client.calls)

@@ -9,11 +9,14 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from .checked_joins import CheckedJoins
 from .client import AutopilotClient, AutopilotRejected, in_path
 from .contacts import BadRecord, email_of, names, payload
 from .lists import Lists
 
 BULK_MAX = 100  # Autopilot refuses a bulk upsert of more
+SETTLE_EVERY = 10_000  # open joins checked at least this often (and before every STATE)
+MODES = ("checked", "always", "on_create")
 FATAL = {401, 403}  # the key itself is refused: no record can be written
 log = logging.getLogger("target-autopilot")
 
@@ -34,6 +37,7 @@ class Upsert:
     contact: dict
     lists: list[str]
     lists_remove: list[str]
+    joins: list[tuple[str, bool]] = field(default_factory=list)  # checked: (list id, inside)
 
     @property
     def email(self) -> str:
@@ -43,16 +47,21 @@ class Upsert:
 @dataclass
 class ContactWriter:
     client: AutopilotClient
-    # "always": each list of a record joined with its own call; "on_create": the first through
-    # the upsert's `_autopilot_list`, which Autopilot applies to new contacts only
-    membership: str = "always"
+    # "checked": through the upsert's `_autopilot_list`, settled by the list's count
+    # (checked_joins.py); "always": each list of a record joined with its own call;
+    # "on_create": the first through `_autopilot_list`, unchecked (new contacts only)
+    membership: str = "checked"
     failures: list[Failure] = field(default_factory=list)
     written: int = 0
     deleted: int = 0
     _field_types: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
-        self.lists = Lists(self.client)
+        if self.membership not in MODES:
+            raise ValueError(f"list_membership {self.membership!r} is not one of "
+                             f"{', '.join(MODES)}")
+        self.joins = CheckedJoins(self.client)
+        self.lists = Lists(self.client, on_created=self.joins.created)
 
     def field_types(self) -> dict[str, str]:
         """Custom field name -> type, read once per run and extended by new fields' values."""
@@ -89,19 +98,47 @@ class ContactWriter:
                     upsert.contact["_autopilot_list"] = self.lists.id_of(upsert.lists[0])
                 except AutopilotRejected:
                     pass  # the list is tried again, and reported, after the upsert
+            if self.membership == "checked":
+                self._plan_joins(upsert)
             pending.append(upsert)
             if len(pending) == BULK_MAX:
                 self._flush(pending)
                 pending = []
         self._flush(pending)
+        if self.joins.open_joins() >= SETTLE_EVERY:
+            self.settle()
+
+    def _plan_joins(self, upsert: Upsert) -> None:
+        """Lists the contact is not known to be in: the first rides on the upsert."""
+        for title in upsert.lists:
+            try:
+                list_id = self.lists.id_of(title)
+                if self.joins.is_member(list_id, upsert.email):
+                    continue
+            except AutopilotRejected as exc:
+                self._refused(upsert.email, exc, f"written, but could not join list {title!r}")
+                continue
+            inside = "_autopilot_list" not in upsert.contact
+            if inside:
+                upsert.contact["_autopilot_list"] = list_id
+            upsert.joins.append((list_id, inside))
+
+    def settle(self) -> None:
+        """Every join sent so far checked, and made by call where the upsert did not do it."""
+        for list_id in self.joins.lists_with_open_joins():
+            self.joins.settle(list_id, lambda email, exc, list_id=list_id: self._refused(
+                email, exc, f"written, but could not join list {list_id!r}"))
 
     def _delete(self, email: str) -> None:
+        if self.membership == "checked":
+            self.settle()  # the lists' counts must not move under open joins
         try:
             self.client.request("DELETE", f"/contact/{in_path(email)}", ok_statuses=(404,))
         except AutopilotRejected as exc:
             self._refused(email, exc, "not deleted")
             return
         self.lists.forget(email)
+        self.joins.forget(email)
         self.deleted += 1
 
     def _flush(self, pending: list[Upsert]) -> None:
@@ -134,6 +171,12 @@ class ContactWriter:
         return written
 
     def _membership(self, upsert: Upsert) -> None:
+        if self.membership == "checked":
+            for list_id, inside in upsert.joins:
+                self.joins.sent(list_id, upsert.email, inside)
+            for title in upsert.lists_remove:
+                self._leave_checked(upsert.email, title)
+            return
         joined_on_create = "_autopilot_list" in upsert.contact
         changes = [(self.lists.add, "join", title) for title in
                    (upsert.lists[1:] if joined_on_create else upsert.lists)]
@@ -143,6 +186,23 @@ class ContactWriter:
                 change(title, upsert.email)
             except AutopilotRejected as exc:
                 self._refused(upsert.email, exc, f"written, but could not {verb} list {title!r}")
+
+    def _leave_checked(self, email: str, title: str) -> None:
+        list_id = self.lists.known(title)  # a list is never created to be left
+        if list_id is None:
+            return
+        try:
+            if list_id in self.joins.lists_with_open_joins():
+                self.settle()
+            if self.joins.known_absent(list_id, email):
+                return
+            was_member = self.joins.is_member(list_id, email)
+            self.client.request("DELETE", f"/list/{list_id}/contact/{in_path(email)}",
+                                ok_statuses=(404,))
+        except AutopilotRejected as exc:
+            self._refused(email, exc, f"written, but could not leave list {title!r}")
+            return
+        self.joins.left(list_id, email, was_member)
 
     def _refused(self, email: str, exc: AutopilotRejected, what: str = "not written") -> None:
         if exc.status in FATAL:

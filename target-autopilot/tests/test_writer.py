@@ -52,7 +52,7 @@ def test_a_refused_bulk_is_resent_one_by_one_and_only_the_bad_record_fails(api):
     api.post(f"{BASE}/contact", status_code=400,
              additional_matcher=lambda r: r.json()["contact"]["Email"] == "c@x.q",
              json={"error": "Bad Request", "message": "Contact Email is bad."})
-    w = writer()
+    w = writer(membership="always")
     w.write([{"Email": "a@x.io", "lists": ["Old"]}, {"Email": "c@x.q", "lists": ["Old"]},
              {"Email": "b@x.io"}, {"Email": "not-an-email"}])
     assert [(f.email, "400 Contact Email is bad." in f.reason) for f in w.failures] == [
@@ -83,7 +83,7 @@ def test_deleting_a_contact_already_gone_is_fine(api):
 
 
 def test_lists_are_read_once_created_once_and_joined_or_left_per_contact(api):
-    w = writer()
+    w = writer(membership="always")
     w.write([{"Email": "a@x.io", "lists": ["New"]},
              {"Email": "b@x.io", "lists": ["New", "Old"], "lists_remove": ["Nowhere"]}])
     w.write([{"Email": "b@x.io", "lists_remove": ["Old"]}])
@@ -103,6 +103,35 @@ def test_on_create_joins_the_first_list_inside_the_upsert(api):
     assert api.request_history[1].json()["contacts"][0]["_autopilot_list"] == "contactlist_old"
 
 
+def test_checked_joins_a_first_load_inside_the_upserts_and_checks_the_count_once(api):
+    api.get(f"{BASE}/list/contactlist_new/contacts", json={"contacts": [], "total_contacts": 150})
+    w = writer()
+    w.write([{"Email": f"p{i}@x.io", "lists": ["New"]} for i in range(150)])
+    w.settle()
+    assert calls(api) == ["GET /lists", "POST /list", "POST /contacts", "POST /contacts",
+                          "GET /list/contactlist_new/contacts"]
+    sent = api.request_history[2].json()["contacts"]
+    assert {c["_autopilot_list"] for c in sent} == {"contactlist_new"}
+    assert w.failures == []
+
+
+def test_checked_joins_by_call_what_the_count_shows_missing(api):
+    # the list had 1 member (a@x.io); b and c were sent inside upserts, but the count is 2
+    api.get(f"{BASE}/list/contactlist_old/contacts", [
+        {"json": {"contacts": [{"Email": "a@x.io"}], "total_contacts": 1}},
+        {"json": {"contacts": [{"Email": "a@x.io"}, {"Email": "b@x.io"}],
+                  "total_contacts": 2}}])
+    w = writer()
+    w.write([{"Email": e, "lists": ["Old"]} for e in ("a@x.io", "b@x.io", "c@x.io")])
+    w.settle()
+    assert calls(api) == ["GET /lists", "GET /list/contactlist_old/contacts", "POST /contacts",
+                          "GET /list/contactlist_old/contacts",
+                          "POST /list/contactlist_old/contact/c@x.io"]
+    assert "_autopilot_list" not in api.request_history[2].json()["contacts"][0]  # a member
+    w.settle()  # nothing open any more: no call
+    assert len(api.request_history) == 5
+
+
 def test_custom_field_types_are_read_once_per_run(api):
     w = writer()
     w.write([{"Email": "a@x.io", "custom_fields": {"Seats": 3, "Tier": "Gold"}}])
@@ -115,7 +144,7 @@ def test_custom_field_types_are_read_once_per_run(api):
 def test_a_refused_list_join_is_reported_but_the_contact_counts_as_written(api):
     api.post(f"{BASE}/list/contactlist_old/contact/a@x.io", status_code=400,
              json={"error": "Bad Request", "message": "nope"})
-    w = writer()
+    w = writer(membership="always")
     w.write([{"Email": "a@x.io", "lists": ["Old"]}])
     assert w.written == 1 and w.lists.known("Old") == "contactlist_old"
     assert [(f.email, f.reason) for f in w.failures] == [
