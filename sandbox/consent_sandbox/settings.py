@@ -27,6 +27,7 @@ class SandboxSettings:
     demo_seed: int = 7
     token_ttl_seconds: int = 7200
     daily_api_limit: int = 100_000
+    bulk_pending_polls: int = 1  # reads of a Bulk job's info that still say InProgress
     autopilot_rate_limit: float = 5.0  # requests a second, as documented
     autopilot_api_key: str = "sandbox-autopilot-key"
     activecampaign_port: int = 8445

@@ -11,6 +11,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
+from .bulk_ingest import BATCHES
+from .bulk_query import QUERY_BYTES, QUERY_JOBS
+from .bulk_routes import bulk_routes
 from .collections import CollectionWriter
 from .describe import describe_object, sobject_summary
 from .errors import SalesforceError, render_error
@@ -95,20 +98,27 @@ def api_routes(org: Org) -> list[Route]:
 
     async def resources(request: Request) -> Response:
         b = base(request)
-        return JSONResponse({name: f"{b}/{name}" for name in
-                             ("sobjects", "query", "queryAll", "limits", "composite")})
+        names = ["sobjects", "query", "queryAll", "limits", "composite"]
+        if org.bulk.enabled and int(request.path_params["version"][1:3]) >= 41:
+            names.append("jobs")
+        return JSONResponse({name: f"{b}/{name}" for name in names})
 
     async def limits(request: Request) -> Response:
-        def pair(maximum: int, remaining: int) -> dict:
-            return {"Max": maximum, "Remaining": remaining}
+        """Only allocations of what the stand-in serves, used as it counts them."""
+        def pair(maximum: int, used: int) -> dict:
+            return {"Max": maximum, "Remaining": max(0, maximum - used)}
 
-        return JSONResponse({
-            "DailyApiRequests": pair(org.limit, max(0, org.limit - org.used)),
-            "DailyAsyncApexExecutions": pair(250000, 250000),
-            "DailyBulkApiBatches": pair(15000, 15000),
-            "DailyBulkV2QueryJobs": pair(10000, 10000),
-            "DataStorageMB": pair(1024, 1024),
-        })
+        body = {"DailyApiRequests": pair(org.limit, org.used),
+                "DataStorageMB": pair(1024, 0)}
+        if org.bulk.enabled:
+            caps, bulk = org.bulk_limits, org.bulk
+            body["DailyBulkApiBatches"] = pair(caps["DailyBulkApiBatches"], bulk.used(BATCHES))
+            body["DailyBulkV2QueryFileStorageMB"] = pair(
+                caps["DailyBulkV2QueryFileStorageMB"],
+                -(-bulk.used(QUERY_BYTES) // (1024 * 1024)))
+            body["DailyBulkV2QueryJobs"] = pair(caps["DailyBulkV2QueryJobs"],
+                                                bulk.used(QUERY_JOBS))
+        return JSONResponse(dict(sorted(body.items())))
 
     def query_endpoint(include_deleted: bool) -> Handler:
         name = "queryAll" if include_deleted else "query"
@@ -283,8 +293,9 @@ def api_routes(org: Org) -> list[Route]:
         ("/composite/sobjects", collection_update, ["PATCH"]),
         ("/composite/sobjects", collection_delete, ["DELETE"]),
         ("/composite/sobjects/{sobject}/{field}", collection_upsert, ["PATCH"]),
-        ("/{rest:path}", unknown, ["GET", "POST", "PATCH", "PUT", "DELETE"]),
     ]
+    table += bulk_routes(org)
+    table.append(("/{rest:path}", unknown, ["GET", "POST", "PATCH", "PUT", "DELETE"]))
 
     async def version_list(request: Request) -> Response:
         return JSONResponse(versions())

@@ -7,6 +7,7 @@ import time
 
 from ..instrument import Instruments
 from ..settings import SandboxSettings
+from .bulk_jobs import BulkJobs
 from .query_exec import QueryRunner
 from .record_failures import RecordFailures
 from .records import Records
@@ -24,6 +25,11 @@ class Org:
         self.records = Records(self.store)
         self.queries = QueryRunner(self.store)
         self.record_failures = RecordFailures()
+        self.bulk = BulkJobs(self.store, settings.bulk_pending_polls)
+        self.bulk_job_failures: list[str] = []  # errorMessages of the next ingest jobs to fail
+        # the daily allocations /limits reports (Max); what is used lives in the store
+        self.bulk_limits = {"DailyBulkApiBatches": 15_000, "DailyBulkV2QueryJobs": 10_000,
+                            "DailyBulkV2QueryFileStorageMB": 976_562}
         self.used = self.store.meta("api_used")
         self.sessions = dict(self.store.db.execute("SELECT token, issued FROM _sessions"))
 
@@ -67,4 +73,6 @@ class Org:
         self.store.reset()
         self.queries.forget_cursors()
         self.record_failures.clear()
+        self.bulk.forget_all()
+        self.bulk_job_failures.clear()
         self.used = 0

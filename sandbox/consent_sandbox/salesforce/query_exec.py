@@ -49,6 +49,17 @@ class QueryRunner:
 
     def run(self, soql: str, include_deleted: bool, size: int, base: str) -> dict:
         query = compile_query(self.store, soql)
+        if query.count_only:
+            return {"totalSize": self.matching(query, include_deleted), "done": True,
+                    "records": []}
+        rowids = self.matching(query, include_deleted)
+        cursor = None
+        if len(rowids) > size:
+            cursor = self._save(soql, include_deleted, size, rowids, query)
+        return self._page(query, rowids, 0, size, cursor, base)
+
+    def matching(self, query: CompiledQuery, include_deleted: bool) -> array | int:
+        """The rowids the query selects, in its order (for COUNT(), an int)."""
         where = [] if include_deleted else ["t0.IsDeleted = 0"]
         if query.where_sql:
             where.append(query.where_sql)
@@ -60,14 +71,9 @@ class QueryRunner:
             params += [query.limit if query.limit is not None else -1, query.offset or 0]
         if query.count_only:
             sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {query.from_sql}{where_sql}{limit_sql})"
-            total = self.store.db.execute(sql, params).fetchone()[0]
-            return {"totalSize": total, "done": True, "records": []}
+            return self.store.db.execute(sql, params).fetchone()[0]
         sql = f"SELECT t0.rowid FROM {query.from_sql}{where_sql}{query.order_sql}{limit_sql}"
-        rowids = array("q", (r[0] for r in self.store.db.execute(sql, params)))
-        cursor = None
-        if len(rowids) > size:
-            cursor = self._save(soql, include_deleted, size, rowids, query)
-        return self._page(query, rowids, 0, size, cursor, base)
+        return array("q", (r[0] for r in self.store.db.execute(sql, params)))
 
     def more(self, locator: str, size_header: str | None, base: str) -> dict:
         cursor_id, _, offset = locator.partition("-")

@@ -57,6 +57,9 @@ class Upserter:
                now: str) -> tuple[str, bool]:
         """(Id, created). ``values`` may repeat the key; a different key value is refused."""
         if value is None or str(value) == "":
+            if field.name == "Id":  # upsert by Id without one: a new record
+                rest = {k: v for k, v in values.items() if k.lower() != "id"}
+                return self.org.records.create(obj, rest, now), True
             raise SalesforceError("MISSING_ARGUMENT", f"{field.name} not specified",
                                   fields=[field.name])
         key = str(value)
