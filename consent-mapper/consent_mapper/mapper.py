@@ -8,32 +8,23 @@ the whole run; a crash after it leaves pending writes that the next run sends ag
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from collections.abc import Iterable
-from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 
-from consent_mapper.addresses import InvalidEmail, normalize_email
-from consent_mapper.decide import (
-    AUTOPILOT_CONTACTS,
-    LEAD,
-    SALESFORCE_STREAMS,
-    Observation,
-    Person,
-    Skip,
-    SkipReason,
-    observe_autopilot,
-    observe_salesforce,
-)
-from consent_mapper.ledger import engine
-from consent_mapper.ledger.store import Ledger
-from consent_mapper.reconcile import Conversion, Reconciler, RunInput
+from consent_mapper import rules
+from consent_mapper.adapters import autopilot, salesforce
+from consent_mapper.ledger.store import Ledger, now_iso
+from consent_mapper.profile import Profile
+from consent_mapper.reconcile import Reconciler, RunInput
 from consent_mapper.report import RunReport
+from consent_mapper.rules import CRM, PLATFORM, Skip, SkipReason
 from consent_mapper.settings import (
     CONFIG_SCHEMA,
     ON_EXIT_REMOVE,
@@ -42,16 +33,14 @@ from consent_mapper.settings import (
     SettingsError,
     default_ledger_url,
 )
-from consent_mapper.shapes import (
-    StreamShape,
-    autopilot_fields,
-    contacts_shape,
-    salesforce_shapes,
-)
+
+# a run's lease on the ledger: renewed while the run lives, so a killed run frees it soon
+LEASE_TTL = timedelta(seconds=120)
+LEASE_WAIT = timedelta(minutes=15)
 
 
 class ConsentMapper(InlineMapper):
-    """Applies the consent rules between Salesforce and Autopilot streams."""
+    """Applies the consent rules between the CRM's and the marketing platform's streams."""
 
     name = "consent-mapper"
     package_name = "consentsync-consent-mapper"
@@ -65,12 +54,13 @@ class ConsentMapper(InlineMapper):
             self.settings = Settings.from_config(self.config)
         except SettingsError as exc:
             raise ConfigValidationError("Config validation failed", errors=[str(exc)]) from exc
-        self.to_autopilot = self.settings.direction == SALESFORCE_TO_AUTOPILOT
-        self.input_streams = SALESFORCE_STREAMS if self.to_autopilot else (AUTOPILOT_CONTACTS,)
-        self.output_shapes = [contacts_shape()] if self.to_autopilot else salesforce_shapes()
+        self.source = CRM if self.settings.direction == SALESFORCE_TO_AUTOPILOT else PLATFORM
+        self.platform = autopilot.SYSTEM
+        self.input_streams = salesforce.STREAMS if self.source == CRM else autopilot.INPUT_STREAMS
+        self.output_shapes = ([autopilot.shape()] if self.source == CRM
+                              else salesforce.shapes())
         self.seen = RunInput()
         self.held_state: dict | None = None
-        self.schemas_sent = False
         self.report = RunReport()
         self.started_at = datetime.now(UTC).isoformat()
 
@@ -84,25 +74,34 @@ class ConsentMapper(InlineMapper):
         if stream not in self.input_streams:
             return ()
         self.report.count(f"read_{stream}")
-        if stream == LEAD and record.get("IsConverted") and record.get("ConvertedContactId"):
-            self._converted_lead(record)
-        seen = self._observe(stream, record)
+        if self.source == CRM:
+            self._crm_record(stream, record)
+            return ()
+        seen = autopilot.observe(stream, record)
         if isinstance(seen, Skip):
             self._skipped(seen)
-            return ()
-        self.seen.profiles.setdefault(seen.email, Person(seen.email)).add(seen)
-        system = engine.SALESFORCE if self.to_autopilot else engine.AUTOPILOT
-        # an Autopilot contact is known by its address as Autopilot spells it: one person may
-        # have two (an IDN domain in Unicode and in punycode are two contacts there)
-        record_id = (seen.source.record_id if self.to_autopilot
-                     else str(record.get("Email")).strip().lower())
-        key = engine.RecordKey(system, seen.source.object, record_id)
-        if self.to_autopilot and seen.live:
-            raw = str(record.get("PersonEmail" if stream == "Account" else "Email"))
-            self.seen.spellings.setdefault(seen.email, raw.strip().lower())
-        self.seen.observe(seen.email, engine.Observation(
-            key, seen.opted_out, _utc(seen.changed_at), seen.live))
+        elif seen is not None:
+            self.seen.observe(seen)
         return ()
+
+    def _crm_record(self, stream: str, record: dict) -> None:
+        conversion = salesforce.conversion(record) if stream == salesforce.LEAD else None
+        if conversion is not None:
+            self.seen.conversions.append(conversion)
+        seen = salesforce.observe(stream, record)
+        if isinstance(seen, Skip):
+            self._skipped(seen)
+            return
+        self.seen.observe(seen)
+        list_name = (self.settings.lead_list if stream == salesforce.LEAD
+                     else self.settings.contact_list)
+        profile = self.seen.profiles.setdefault(seen.email, Profile())
+        if seen.live and seen.selected:
+            fields, custom = autopilot.profile_fields(stream, record, self.settings.field_map)
+            profile.add(list_name, fields, custom, seen.changed_at)
+            self.seen.spellings.setdefault(seen.email, salesforce.spelling(stream, record))
+        else:
+            profile.exit(list_name)
 
     def map_state_message(self, message_dict: dict) -> Iterable[Message]:
         # held back: STATE passes only after the ledger committed and the records were emitted
@@ -118,32 +117,23 @@ class ConsentMapper(InlineMapper):
     def process_endofpipe(self) -> None:
         dry_run = self.settings.dry_run
         ledger = Ledger(self.settings.ledger_url or default_ledger_url())
+        lease = f"{self.settings.direction}:{self.platform}"
         messages: list[Message] = []
         try:
-            with ledger.transaction(commit=not dry_run) as tx:
-                source = engine.SALESFORCE if self.to_autopilot else engine.AUTOPILOT
-                run_id = tx.start_run(self.settings.direction, source)
-                reconciler = Reconciler(
-                    tx, run_id, self.to_autopilot,
-                    on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE,
-                    retry_after_runs=self.settings.retry_after_runs,
-                    started_at=self.started_at)
-                for outcome in reconciler.run(self.seen):
-                    for event in outcome.events:
-                        self._log_event(outcome.email, event, dry_run)
-                    for stream, record in outcome.records:
-                        if dry_run:
-                            self.logger.info("dry run: would send %s %s", stream, record)
-                        else:
-                            messages.append(RecordMessage(stream=stream, record=record))
-                counts = reconciler.counts.as_dict()
-                tx.finish_run(run_id, {**counts, "skipped": sum(self.report.skips.values())})
+            renewer = None if dry_run else self._take_lease(ledger, lease)
+            try:
+                counts = self._decide(ledger, messages, dry_run)
+            finally:
+                if renewer is not None:
+                    renewer.set()
+                    ledger.release(lease)
         finally:
             ledger.close()
         self.seen = RunInput()
         if messages:
-            for shape in self.output_shapes:
-                self.write_message(_schema_message(shape))
+            for stream, schema, keys in self.output_shapes:
+                self.write_message(SchemaMessage(stream=stream, schema=schema,
+                                                 key_properties=list(keys)))
             for message in messages:
                 self.write_message(message)
         if self.held_state is not None and not dry_run:
@@ -151,47 +141,72 @@ class ConsentMapper(InlineMapper):
         self.held_state = None
         self._summary(counts, dry_run)
 
-    # Decisions
+    def _decide(self, ledger: Ledger, messages: list[Message], dry_run: bool) -> dict[str, int]:
+        with ledger.transaction(commit=not dry_run) as tx:
+            source_system = salesforce.SYSTEM if self.source == CRM else self.platform
+            target_system = self.platform if self.source == CRM else salesforce.SYSTEM
+            run_id = tx.start_run(self.settings.direction, source_system, self.platform)
+            ctx = rules.Context(
+                source=self.source, platform=self.platform, now=now_iso(),
+                reads=tx.reads_of(target_system),
+                crm_read=tx.reads_of(salesforce.SYSTEM) > 0,
+                retry_after_runs=self.settings.retry_after_runs,
+                bounce_is_opt_out=self.settings.bounce_is_opt_out,
+                on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE)
+            reconciler = Reconciler(tx, run_id, ctx, started_at=self.started_at)
+            for outcome in reconciler.run(self.seen):
+                for event in outcome.events:
+                    self._log_event(outcome.email, event, dry_run)
+                for stream, record in outcome.records:
+                    if dry_run:
+                        self.logger.info("dry run: would send %s %s", stream, record)
+                    else:
+                        messages.append(RecordMessage(stream=stream, record=record))
+            counts = reconciler.counts.as_dict()
+            tx.finish_run(run_id, {**counts, "skipped": sum(self.report.skips.values())})
+        return counts
 
-    def _observe(self, stream: str, record: dict) -> Observation | Skip:
-        if not self.to_autopilot:
-            return observe_autopilot(record, self.settings.bounce_is_opt_out)
-        seen = observe_salesforce(stream, record, self.settings.lead_list,
-                                  self.settings.contact_list)
-        if isinstance(seen, Observation) and seen.live:
-            fields, custom = autopilot_fields(stream, record, self.settings.field_map)
-            seen = replace(seen, fields=fields, custom_fields=custom)
-        return seen
+    def _take_lease(self, ledger: Ledger, name: str) -> threading.Event:
+        """One run of a direction decides at a time; a killed run's lease simply expires."""
+        deadline = datetime.now(UTC) + LEASE_WAIT
+        while (holder := ledger.acquire(name, LEASE_TTL)) is not None:
+            if datetime.now(UTC) > deadline:
+                raise RuntimeError(
+                    f"the consent ledger is held by another {name} run ({holder}); this run "
+                    f"waited {LEASE_WAIT} and stops without deciding anything: run it again "
+                    f"when that run has finished")
+            self.logger.warning("waiting for the consent ledger: another %s run holds it (%s)",
+                                name, holder)
+            threading.Event().wait(min(10.0, LEASE_TTL.total_seconds() / 4))
+        stop = threading.Event()
 
-    def _converted_lead(self, record: dict) -> None:
-        try:
-            email: str | None = normalize_email(record.get("Email"))
-        except InvalidEmail:
-            email = None
-        key = engine.RecordKey(engine.SALESFORCE, LEAD, str(record.get("Id")))
-        lead = engine.Observation(key, bool(record.get("HasOptedOutOfEmail")),
-                                  _utc(str(record.get("SystemModstamp") or "")),
-                                  live=not record.get("IsDeleted"), writable=False)
-        self.seen.conversions.append(
-            Conversion(lead, str(record["ConvertedContactId"]), email))
+        def renew() -> None:
+            while not stop.wait(LEASE_TTL.total_seconds() / 4):
+                ledger.renew(name, LEASE_TTL)
+
+        threading.Thread(target=renew, name="ledger-lease", daemon=True).start()
+        return stop
 
     def _skipped(self, skip: Skip) -> None:
         self.report.skip(skip)
         if skip.reason in (SkipReason.NO_EMAIL, SkipReason.INVALID_EMAIL):
-            system = "Salesforce" if self.to_autopilot else "Autopilot"
+            system = "Salesforce" if self.source == CRM else "Autopilot"
             self.logger.warning(
                 "R10: %s %s skipped, no valid email (%s): correct the address in %s to sync "
                 "its consent", skip.source.object, skip.source.record_id, skip.detail, system)
         else:
             self.logger.debug("%s skipped: %s", skip.source, skip.reason.value)
 
-    def _log_event(self, email: str, event: engine.AuditEvent, dry_run: bool) -> None:
-        source = " ".join((event.source.system, event.source.object,
-                           event.source.record_id)) if event.source else "-"
+    def _log_event(self, email: str, event: rules.AuditEvent, dry_run: bool) -> None:
+        # every decision is in the audit trail; the log has them at DEBUG (INFO in a dry run)
+        level = 20 if dry_run else 10
+        if not self.logger.isEnabledFor(level):
+            return
         targets = ", ".join(f"{k.object} {k.record_id}" for k in event.targets)
-        self.logger.info("%sdecision %s: person=%s source=%s old=%s new=%s%s: %s",
-                         "dry run: " if dry_run else "", event.rule, email, source, event.old,
-                         event.new, f" writes=[{targets}]" if targets else "", event.detail)
+        self.logger.log(level, "%sdecision %s: person=%s source=%s old=%s new=%s%s: %s",
+                        "dry run: " if dry_run else "", event.rule, email, event.source or "-",
+                        event.old, event.new, f" writes=[{targets}]" if targets else "",
+                        event.detail)
 
     def _summary(self, counts: dict[str, int], dry_run: bool) -> None:
         skipped = sum(self.report.skips.values())
@@ -206,22 +221,3 @@ class ConsentMapper(InlineMapper):
             counts["kept_on_exit"], skipped, f" ({reasons})" if reasons else "")
         for line in self.report.summary()[1:]:
             self.logger.info("%s (%s)", line, self.settings.direction)
-
-
-def _schema_message(shape: StreamShape) -> SchemaMessage:
-    return SchemaMessage(stream=shape.stream, schema=shape.schema,
-                         key_properties=list(shape.key_properties))
-
-
-def _utc(stamp: str) -> str:
-    """Salesforce's ``...+0000`` and Autopilot's ``...Z`` in one sortable form."""
-    if not stamp:
-        return ""
-    try:
-        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return stamp
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="milliseconds")
-

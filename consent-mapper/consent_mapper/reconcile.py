@@ -1,9 +1,9 @@
-"""One run's decisions against the ledger: what the run saw, what the ledger knew, what to write.
+"""One run's decisions against the ledger: plumbing around the rule book.
 
-The mapper folds the run's input per address (profile in :class:`~consent_mapper.decide.Person`,
-consent in ledger observations); at the end of the input this module walks every person the run
-saw plus every person the ledger says needs a write in the target system (R4, R7), asks the
-decision engine, records the outcome and audit trail, and returns the records for the target.
+The mapper folds the run's input per address (observations for the rules, the profile for the
+platform); at the end of the input this module walks every person the run saw plus every person
+the ledger says needs a decision (R4, R7), loads their memory, asks :func:`rules.decide`, saves
+the outcome and its audit trail, and shapes the records for the target.
 """
 
 from __future__ import annotations
@@ -14,59 +14,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from consent_mapper.decide import (
-    ACCOUNT,
-    CONTACT,
-    LEAD,
-    OPT_OUT_FIELD,
-    Person,
-    decide_person,
-)
-from consent_mapper.ledger.engine import (
-    AUTOPILOT,
-    BY_EMAIL,
-    SALESFORCE,
-    AuditEvent,
-    Observation,
-    RecordKey,
-    RecordMemory,
-    Write,
-    decide,
-)
-from consent_mapper.ledger.store import CHUNK, LedgerTransaction, PersonMemory
-from consent_mapper.shapes import CONTACTS, SALESFORCE_MATCH, autopilot_contact, autopilot_deletion
-
-
-@dataclass(frozen=True)
-class Conversion:
-    """A converted Lead: its opt-out belongs to the Contact it became (CONSENT-RULES R5)."""
-
-    lead: Observation
-    contact_id: str
-    email: str | None  # the Lead's own address, when valid
+from consent_mapper import rules
+from consent_mapper.adapters import autopilot, salesforce
+from consent_mapper.ledger.store import CHUNK, LedgerTransaction
+from consent_mapper.profile import Profile
+from consent_mapper.rules import CRM, DELETE, PLATFORM, UPSERT, AuditEvent, Context, Observation
 
 
 @dataclass
 class RunInput:
     """What one run read from its source, folded per normalized address."""
 
-    profiles: dict[str, Person] = field(default_factory=dict)
     observations: dict[str, list[Observation]] = field(default_factory=dict)
-    conversions: list[Conversion] = field(default_factory=list)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    conversions: list[salesforce.Conversion] = field(default_factory=list)
     # records the run learnt of without reading them: a converted Lead's unknown Contact
-    adopted: dict[str, list[RecordKey]] = field(default_factory=dict)
-    # the address as the source spells it (lower-cased): Autopilot matches contacts on that
-    # spelling, not on the normalized form (an IDN domain in Unicode is not its punycode)
+    adopted: dict[str, list[rules.RecordKey]] = field(default_factory=dict)
+    # the address as the CRM spells it: a new platform contact is created so
     spellings: dict[str, str] = field(default_factory=dict)
 
-    def observe(self, email: str, seen: Observation) -> None:
-        self.observations.setdefault(email, []).append(seen)
+    def observe(self, seen: Observation) -> None:
+        self.observations.setdefault(seen.email, []).append(seen)
 
 
 @dataclass
 class Outcome:
-    """The records to send, per person, with the audit events behind them."""
-
     email: str
     records: list[tuple[str, dict[str, Any]]]
     events: list[AuditEvent]
@@ -75,7 +47,7 @@ class Outcome:
 @dataclass
 class Counts:
     people: int = 0
-    opt_outs: int = 0
+    opt_outs: int = 0  # people whose opt-out was written to the target (first sight included)
     re_subscribes: int = 0
     echoes: int = 0
     retried: int = 0
@@ -89,50 +61,46 @@ class Counts:
 
 
 class Reconciler:
-    def __init__(self, tx: LedgerTransaction, run_id: int, to_autopilot: bool, *,
-                 on_exit_remove: bool, retry_after_runs: int, started_at: str) -> None:
-        self.tx = tx
-        self.run_id = run_id
-        self.to_autopilot = to_autopilot
-        self.target = AUTOPILOT if to_autopilot else SALESFORCE
-        self.on_exit_remove = on_exit_remove
-        self.retry_after_runs = retry_after_runs
-        self.started_at = started_at
+    def __init__(self, tx: LedgerTransaction, run_id: int, ctx: Context, *,
+                 started_at: str) -> None:
+        self.tx, self.run_id, self.ctx, self.started_at = tx, run_id, ctx, started_at
         self.counts = Counts()
 
     def run(self, seen: RunInput) -> Iterator[Outcome]:
-        """Decide for every person that needs it; the ledger is written as we go (same tx)."""
-        reads = self.tx.reads_of(self.target)
+        """Decide for every person that needs it; the ledger is written per chunk (same tx)."""
+        ctx = self.ctx
         self._attach_conversions(seen)
+        target_system = ctx.platform if ctx.target == PLATFORM else salesforce.SYSTEM
         emails = set(seen.observations)
-        emails |= self.tx.attention(self.target, reads, self.retry_after_runs)
+        emails |= self.tx.attention(ctx.target, target_system, ctx.reads, ctx.retry_after_runs,
+                                    crm_read_run=ctx.source == CRM)
         ordered = sorted(emails)
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start:start + CHUNK]
             keys = [o.key for e in chunk for o in seen.observations.get(e, ())]
             memories = self.tx.load(chunk, keys)
             for email in chunk:
-                outcome = self._person(memories[email], seen, reads)
+                outcome = self._person(memories[email], seen)
                 if outcome.records or outcome.events:
                     yield outcome
+            self.tx.flush()
 
     def _attach_conversions(self, seen: RunInput) -> None:
         """A converted Lead is read-only: its opt-out counts for the person of its Contact."""
         if not seen.conversions:
             return
-        contact_owner = {o.key.record_id: email for email, obs in seen.observations.items()
-                         for o in obs if o.key.object == CONTACT}
+        contact_owner = {o.key: email for email, obs in seen.observations.items()
+                         for o in obs if o.key.object == salesforce.CONTACT}
         for conversion in seen.conversions:
-            contact = RecordKey(SALESFORCE, CONTACT, conversion.contact_id)
-            email = contact_owner.get(conversion.contact_id) or self.tx.email_of(contact)
+            email = contact_owner.get(conversion.contact) or self.tx.email_of(conversion.contact)
             if email is None and conversion.email is not None:
                 # the Contact was never read: file it with the Lead's person until it is
                 email = conversion.email
-                seen.adopted.setdefault(email, []).append(contact)
+                seen.adopted.setdefault(email, []).append(conversion.contact)
             if email is not None:
-                seen.observe(email, conversion.lead)
+                seen.observe(replace(conversion.lead, email=email))
 
-    def _person(self, memory: PersonMemory, seen: RunInput, reads: int) -> Outcome:
+    def _person(self, memory: rules.PersonMemory, seen: RunInput) -> Outcome:
         email = memory.email
         before = replace(memory, records=dict(memory.records))
         observations = seen.observations.get(email, [])
@@ -140,150 +108,95 @@ class Reconciler:
             if o.key not in memory.records and o.key in self.tx.elsewhere:
                 # filed under another address (its email was edited, or a converted Lead now
                 # counts for its Contact's person): new to this person, so its opt-out counts
-                memory.records[o.key] = replace(self.tx.elsewhere[o.key], observed=None,
-                                                pending=None, pending_run=None)
+                _, moved = self.tx.elsewhere[o.key]
+                memory.records[o.key] = replace(moved, observed=None, observed_at=None,
+                                                pending=None, pending_at=None, prior_at=None,
+                                                pending_run=None)
         for key in seen.adopted.get(email, ()):
-            memory.records.setdefault(key, RecordMemory(key))
-        self._prepare_target_records(memory, observations, seen.spellings.get(email))
+            memory.records.setdefault(key, rules.RecordMemory(key))
+        profile = seen.profiles.get(email) if self.ctx.target == PLATFORM else None
+        profile_doc = (autopilot.profile_record(profile)
+                       if profile is not None and profile.contributed else None)
+        digest = _digest(profile_doc) if profile_doc is not None else None
 
-        result = decide(memory.agreed, memory.opted_out_at, memory.records, observations,
-                        self.target, reads, self.retry_after_runs,
-                        resend_pending=bool(observations))
-        old_agreed = memory.agreed
-        memory.agreed, memory.opted_out_at = result.agreed, result.opted_out_at
-        memory.records = result.records
-        self.counts.people += 1 if observations else 0
-        self.counts.echoes += result.echoes
-        self.counts.retried += result.retried
-        if old_agreed is not None and result.agreed != old_agreed:
-            if result.agreed:
-                self.counts.opt_outs += 1
-            else:
-                self.counts.re_subscribes += 1
-        events = list(result.events)
-        if self.to_autopilot:
-            records = self._to_autopilot(memory, seen.profiles.get(email), result.writes, events,
-                                         seen.spellings.get(email))
+        _adopt_legacy_spellings(memory, observations)
+        decision = rules.decide(memory, observations, self.ctx, digest,
+                                spelling=seen.spellings.get(email))
+        if self.ctx.target == PLATFORM:
+            records = self._to_platform(decision, profile_doc, profile)
         else:
-            records = self._to_salesforce(email, result.writes)
-        if result.writes:
-            events.append(AuditEvent(
-                _rule_of(result.writes), old_agreed, result.agreed, _source(observations),
-                f"write {self.target}: opted_out={result.agreed}",
-                tuple(w.key for w in result.writes)))
-        self.tx.save(memory, before)
-        self.tx.audit(self.run_id, email, events)
-        self.counts.records_written += len(records)
-        return Outcome(email, records, events)
+            records = salesforce.write_records(email, decision.writes)
+        self._count(decision, observations, records)
+        self.tx.save(decision.memory, before)
+        self.tx.audit(self.run_id, email, decision.events)
+        return Outcome(email, records, decision.events)
 
-    def _prepare_target_records(self, memory: PersonMemory, observations: list[Observation],
-                                spelling: str | None) -> None:
-        email = memory.email
-        if self.to_autopilot:
-            live_sf = _live_sf(memory.records, observations)
-            contact = _main_contact_key(memory, spelling)
-            if live_sf and contact not in memory.records:
-                # the contact the sync keeps for every person with a live CRM record
-                memory.records[contact] = RecordMemory(contact)
-            return
-        if observations and memory.profile_hash is not None:
-            memory.profile_confirmed = True  # the contact we upserted was read back
-        by_email = RecordKey(SALESFORCE, BY_EMAIL, email)
-        known = any(k.system == SALESFORCE and k.object != BY_EMAIL for k in memory.records)
-        if known:
-            memory.records.pop(by_email, None)  # real records took over
-        elif observations and by_email not in memory.records:
-            memory.records[by_email] = RecordMemory(by_email)
-
-    def _to_autopilot(self, memory: PersonMemory, profile: Person | None, writes: list[Write],
-                      events: list[AuditEvent],
-                      spelling: str | None) -> list[tuple[str, dict[str, Any]]]:
-        contact = _main_contact_key(memory, spelling)
-        # the person's other Autopilot contacts (another spelling of the address): R5
-        others = [(CONTACTS, {"Email": w.key.record_id, "unsubscribed": w.opted_out})
-                  for w in writes if w.key.system == AUTOPILOT and w.key != contact]
-        if contact not in memory.records:
-            return others
-        return others + self._main_contact(memory, contact, profile, writes, events)
-
-    def _main_contact(self, memory: PersonMemory, contact: RecordKey, profile: Person | None,
-                      writes: list[Write],
-                      events: list[AuditEvent]) -> list[tuple[str, dict[str, Any]]]:
-        write = next((w for w in writes if w.key == contact), None)
-        if not _live_sf(memory.records, []):
-            # every CRM record of the person was deleted or left the selection (R8)
-            if profile is None:
-                return []
-            decision = decide_person(profile, self.on_exit_remove, "Salesforce")
-            events.extend(AuditEvent(e.rule, memory.agreed, memory.agreed, None, e.detail)
-                          for e in decision.events)
-            if not self.on_exit_remove:
-                self.counts.kept_on_exit += 1
-                return []
-            self.counts.deleted += 1
-            del memory.records[contact]  # re-created later, it is born opted out (R4)
-            memory.profile_hash = None
-            return [(CONTACTS, autopilot_deletion(contact.record_id, self.started_at))]
-        record: dict[str, Any] = {"Email": memory.email}
-        if profile is not None:
-            decision = decide_person(profile, self.on_exit_remove, "Salesforce")
-            record = autopilot_contact(decision)
-            record["Email"] = contact.record_id
-            record.pop("unsubscribed", None)
-            digest = _digest(record)
-            # an unconfirmed profile is sent again: the run that sent it may have failed
-            changed = digest != memory.profile_hash or not memory.profile_confirmed
-            if not changed and write is None:
-                return []
-            if changed:
-                self.counts.profiles_updated += 1
-            memory.profile_hash, memory.profile_confirmed = digest, False
-        elif write is None:
-            return []
-        if write is not None:
-            record["unsubscribed"] = write.opted_out
-        return [(CONTACTS, record)]
-
-    def _to_salesforce(self, email: str, writes: list[Write]) -> list[tuple[str, dict[str, Any]]]:
+    def _to_platform(self, decision: rules.Decision, profile_doc: dict[str, Any] | None,
+                     profile: Profile | None) -> list[tuple[str, dict[str, Any]]]:
+        contact = decision.contact
         out: list[tuple[str, dict[str, Any]]] = []
-        for write in writes:
-            if write.key.object == BY_EMAIL:
-                out.extend((stream, {match: email, flag: write.opted_out})
-                           for stream, (match, flag) in SALESFORCE_MATCH.items())
-            elif write.key.object in (LEAD, CONTACT, ACCOUNT):
-                out.append((write.key.object, {"Id": write.key.record_id,
-                                               OPT_OUT_FIELD[write.key.object]: write.opted_out}))
+        twins = _case_twins(decision.memory)
+        for write in decision.writes:
+            if write.key.role != PLATFORM or write.key == contact:
+                continue
+            native = decision.memory.records[write.key].native_id if write.key in twins else None
+            out.append((autopilot.CONTACTS, autopilot.contact_record(write.key, None, write,
+                                                                     native)))
+        if contact is None:
+            return out
+        write = next((w for w in decision.writes if w.key == contact), None)
+        if decision.contact_action == DELETE:
+            self.counts.deleted += 1
+            out.append((autopilot.CONTACTS, autopilot.deletion(contact, self.started_at)))
+            return out
+        if decision.contact_action == UPSERT and (decision.send_profile or write is not None):
+            doc = dict(profile_doc or {}) if decision.send_profile else {}
+            if profile is not None and self.ctx.on_exit_remove and profile.lists_to_leave():
+                doc["lists_remove"] = profile.lists_to_leave()
+            if decision.send_profile:
+                self.counts.profiles_updated += 1
+            memory = decision.memory.records.get(contact)
+            native = memory.native_id if memory and contact in twins else None
+            out.append((autopilot.CONTACTS, autopilot.contact_record(contact, doc, write,
+                                                                     native)))
+        elif write is not None:
+            out.append((autopilot.CONTACTS, autopilot.contact_record(contact, None, write)))
+        elif any(e.rule == "R8" and "on_exit=keep" in e.detail for e in decision.events):
+            self.counts.kept_on_exit += 1
         return out
 
-
-def _main_contact_key(memory: PersonMemory, spelling: str | None) -> RecordKey:
-    """The Autopilot contact the sync writes the person's profile to: one it knows already
-    (under the normalized address first), else the source's spelling of the address."""
-    known = sorted((k for k in memory.records if k.system == AUTOPILOT),
-                   key=lambda k: k.record_id)
-    normalized = RecordKey(AUTOPILOT, "contact", memory.email)
-    if normalized in known:
-        return normalized
-    if known:
-        return known[0]
-    return RecordKey(AUTOPILOT, "contact", spelling or memory.email)
+    def _count(self, decision: rules.Decision, observations: list[Observation],
+               records: list) -> None:
+        c = self.counts
+        c.people += 1 if observations else 0
+        c.echoes += decision.echoes
+        c.retried += decision.retried
+        values = {w.opted_out for w in decision.writes}
+        c.opt_outs += True in values
+        c.re_subscribes += False in values
+        c.records_written += len(records)
 
 
-def _live_sf(memory: dict[RecordKey, RecordMemory], observations: list[Observation]) -> bool:
-    live = {k: m.live for k, m in memory.items() if k.system == SALESFORCE and m.writable}
+def _adopt_legacy_spellings(memory: rules.PersonMemory, observations: list[Observation]) -> None:
+    """Release 0.1 filed platform contacts under the lower-cased address; a contact read under
+    its own spelling takes over that memory."""
+    seen = {o.key for o in observations}
     for o in observations:
-        if o.key.system == SALESFORCE and o.writable:
-            live[o.key] = o.live
-    return any(live.values())
+        if o.key.role != PLATFORM or o.key in memory.records:
+            continue
+        legacy = replace(o.key, record_id=o.key.record_id.lower())
+        if legacy != o.key and legacy in memory.records and legacy not in seen:
+            memory.records[o.key] = replace(memory.records.pop(legacy), key=o.key)
 
 
-def _rule_of(writes: list[Write]) -> str:
-    reasons = {w.reason for w in writes}
-    return "R7" if reasons == {"R7"} else "R5"
-
-
-def _source(observations: list[Observation]) -> RecordKey | None:
-    return observations[0].key if observations else None
+def _case_twins(memory: rules.PersonMemory) -> set[rules.RecordKey]:
+    """Platform contacts of the person whose spellings differ only in case: an upsert by address
+    cannot tell them apart, so their writes carry the platform's own contact id."""
+    by_lower: dict[str, list[rules.RecordKey]] = {}
+    for key in memory.records:
+        if key.role == PLATFORM:
+            by_lower.setdefault(key.record_id.lower(), []).append(key)
+    return {k for keys in by_lower.values() if len(keys) > 1 for k in keys}
 
 
 def _digest(record: dict[str, Any]) -> str:

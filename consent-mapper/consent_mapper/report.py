@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from consent_mapper.decide import Skip, SkipReason
+from consent_mapper.rules import Skip, SkipReason
 
 # records without a usable address are listed in full; the structural skips (converted Leads,
 # business Accounts...) can be numerous and are only sampled

@@ -31,18 +31,25 @@ people = Table(
 
 records = Table(
     "ledger_records", metadata,
-    Column("system", String(20), primary_key=True),
+    Column("system", String(20), primary_key=True),  # the product the record lives in
     Column("object", String(40), primary_key=True),
     Column("record_id", String(320), primary_key=True),
+    Column("role", String(10), nullable=False),  # crm or platform
     Column("email", String(320), nullable=False),
     Column("observed", Boolean, nullable=True),
+    Column("observed_at", String(40), nullable=True),  # the source's modstamp of that reading
     Column("pending", Boolean, nullable=True),
+    Column("pending_at", String(40), nullable=True),  # when the sync decided that write
+    Column("prior_at", String(40), nullable=True),  # an older unconfirmed write of the other value
     Column("pending_run", Integer, nullable=True),
     Column("live", Boolean, nullable=False),
+    Column("selected", Boolean, nullable=False),
     Column("writable", Boolean, nullable=False),
+    Column("native_id", String(64), nullable=True),  # the platform's own contact id
     Column("updated_at", String(40), nullable=False),
     Index("ix_ledger_records_email", "email"),
     Index("ix_ledger_records_pending", "system", "pending"),
+    Index("ix_ledger_records_role", "role", "system", "pending"),
 )
 
 runs = Table(
@@ -50,9 +57,18 @@ runs = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("direction", String(40), nullable=False),
     Column("source_system", String(20), nullable=False),
+    Column("platform", String(20), nullable=False),
     Column("started_at", String(40), nullable=False),
     Column("finished_at", String(40), nullable=True),
     Column("summary", Text, nullable=True),  # JSON counts
+)
+
+leases = Table(
+    "ledger_leases", metadata,
+    Column("name", String(80), primary_key=True),  # one per direction and platform
+    Column("holder", String(200), nullable=False),  # host and pid, named to a waiting run
+    Column("acquired_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
 )
 
 audit = Table(

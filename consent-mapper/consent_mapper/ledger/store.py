@@ -1,44 +1,47 @@
 """The ledger's database: opened by URL, migrated on open, read and written in one transaction.
 
 SQLite (a file inside the Meltano project's `.meltano/` folder) by default; any SQLAlchemy URL
-works, PostgreSQL for teams that run Meltano on several machines.
+works, PostgreSQL for teams that run Meltano on several machines. Writes are batched per chunk of
+people (one multi-row statement per table), not one statement per person.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, and_, create_engine, event, func, or_, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 
-from consent_mapper.ledger.engine import BY_EMAIL, AuditEvent, RecordKey, RecordMemory
-from consent_mapper.ledger.schema import audit, people, records, runs
+from consent_mapper.ledger.schema import audit, leases, people, records, runs
+from consent_mapper.rules import (
+    BY_EMAIL,
+    CRM,
+    PLATFORM,
+    AuditEvent,
+    PersonMemory,
+    RecordKey,
+    RecordMemory,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CHUNK = 500  # keys per IN (...) query: well under SQLite's bound-parameter limit
+RECORD_COLUMNS = ("email", "role", "observed", "observed_at", "pending", "pending_at",
+                  "prior_at", "pending_run", "live", "selected", "writable", "native_id",
+                  "updated_at")
+PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed", "updated_at")
 
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@dataclass
-class PersonMemory:
-    """Everything the ledger holds about one address, as loaded for a decision."""
-
-    email: str
-    agreed: bool | None = None
-    opted_out_at: str | None = None
-    profile_hash: str | None = None
-    profile_confirmed: bool = False
-    records: dict[RecordKey, RecordMemory] = field(default_factory=dict)
 
 
 def open_engine(url: str) -> Engine:
@@ -64,6 +67,10 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
+class LeaseHeld(RuntimeError):
+    """Another live run of the same direction holds the ledger."""
+
+
 class Ledger:
     def __init__(self, url: str) -> None:
         self.engine = open_engine(url)
@@ -83,6 +90,37 @@ class Ledger:
             else:
                 transaction.rollback()
 
+    def acquire(self, name: str, ttl: timedelta) -> str | None:
+        """Take the lease ``name`` for ``ttl``; None when taken, else who holds it until when.
+
+        A run killed with its lease expires with it: the next run never needs a manual unlock.
+        """
+        holder = f"{socket.gethostname()} pid {os.getpid()}"
+        now = datetime.now(UTC)
+        with self.engine.begin() as c:
+            row = c.execute(select(leases).where(leases.c.name == name)).first()
+            if row is not None and row.holder != holder and row.expires_at > _iso(now):
+                return f"{row.holder} since {row.acquired_at} (lease ends {row.expires_at})"
+            values = {"holder": holder, "acquired_at": _iso(now), "expires_at": _iso(now + ttl)}
+            if row is None:
+                c.execute(leases.insert().values(name=name, **values))
+            else:
+                c.execute(leases.update().where(and_(
+                    leases.c.name == name, leases.c.holder == row.holder,
+                    leases.c.expires_at == row.expires_at)).values(**values))
+        return None
+
+    def renew(self, name: str, ttl: timedelta) -> None:
+        holder = f"{socket.gethostname()} pid {os.getpid()}"
+        with self.engine.begin() as c:
+            c.execute(leases.update().where(leases.c.name == name, leases.c.holder == holder)
+                      .values(expires_at=_iso(datetime.now(UTC) + ttl)))
+
+    def release(self, name: str) -> None:
+        holder = f"{socket.gethostname()} pid {os.getpid()}"
+        with self.engine.begin() as c:
+            c.execute(leases.delete().where(leases.c.name == name, leases.c.holder == holder))
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -91,16 +129,22 @@ class LedgerTransaction:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
         # records asked for by key and found filed under another address (the email was edited)
-        self.elsewhere: dict[RecordKey, RecordMemory] = {}
+        self.elsewhere: dict[RecordKey, tuple[str, RecordMemory]] = {}
+        self._people: list[dict] = []
+        self._records: list[dict] = []
+        self._gone: list[RecordKey] = []
+        self._audit: list[dict] = []
 
     # runs
 
-    def start_run(self, direction: str, source_system: str) -> int:
+    def start_run(self, direction: str, source_system: str, platform: str) -> int:
         result = self.c.execute(runs.insert().values(
-            direction=direction, source_system=source_system, started_at=now_iso()))
+            direction=direction, source_system=source_system, platform=platform,
+            started_at=now_iso()))
         return int(result.inserted_primary_key[0])
 
     def finish_run(self, run_id: int, summary: dict) -> None:
+        self.flush()
         self.c.execute(runs.update().where(runs.c.id == run_id).values(
             finished_at=now_iso(), summary=json.dumps(summary, sort_keys=True)))
 
@@ -110,15 +154,14 @@ class LedgerTransaction:
             runs.c.source_system == system, runs.c.finished_at.is_not(None))
         return int(self.c.execute(query).scalar_one())
 
+    def ever_ran(self) -> bool:
+        return self.c.execute(select(runs.c.id).limit(1)).first() is not None
+
     # people and records
 
     def load(self, emails: Iterable[str],
              keys: Iterable[RecordKey] = ()) -> dict[str, PersonMemory]:
-        """The memory of ``emails``, plus the records of ``keys`` wherever they were filed.
-
-        A record found under another address (its email was edited) moves to the address it now
-        has when it is saved again.
-        """
+        """The memory of ``emails``, plus the records of ``keys`` wherever they were filed."""
         emails = list(dict.fromkeys(emails))
         found: dict[str, PersonMemory] = {e: PersonMemory(e) for e in emails}
         for chunk in _chunks(emails):
@@ -135,7 +178,7 @@ class LedgerTransaction:
         for chunk in _chunks(wanted):
             values = [(k.system, k.object, k.record_id) for k in chunk]
             for row in self.c.execute(select(records).where(columns.in_(values))):
-                self.elsewhere[_key(row)] = _memory(row)
+                self.elsewhere[_key(row)] = (row.email, _memory(row))
         return found
 
     def email_of(self, key: RecordKey) -> str | None:
@@ -145,11 +188,13 @@ class LedgerTransaction:
         row = self.c.execute(query).first()
         return row.email if row else None
 
-    def attention(self, target_system: str, reads: int, retry_after_runs: int) -> set[str]:
-        """People whose records in ``target_system`` need a write though the source said nothing.
+    def attention(self, target_role: str, target_system: str, reads: int,
+                  retry_after_runs: int, crm_read_run: bool) -> set[str]:
+        """People whose records need a decision though the source brought nothing of them.
 
-        A record that disagrees with the agreed state (born after the agreement, R4), and a
-        pending write that reads of the target system did not see back (R7).
+        A target record that disagrees with the agreed state (born after the agreement, R4), a
+        pending write that a read of the target system did not see back (R7), and in a CRM read,
+        every write by address (it ends when the CRM is read).
         """
         disagree = and_(records.c.pending.is_(None), people.c.agreed.is_not(None), or_(
             and_(records.c.observed.is_not(None), records.c.observed != people.c.agreed),
@@ -157,52 +202,80 @@ class LedgerTransaction:
         ))
         lost = and_(records.c.pending.is_not(None), records.c.object != BY_EMAIL,
                     records.c.pending_run <= reads - retry_after_runs)
+        in_target = and_(records.c.role == target_role, records.c.live.is_(True),
+                         records.c.writable.is_(True), or_(disagree, lost))
+        if target_role == PLATFORM:
+            in_target = and_(in_target, records.c.system == target_system)
+        wanted = or_(in_target, records.c.object == BY_EMAIL) if crm_read_run else in_target
         query = (select(records.c.email).distinct()
-                 .join(people, people.c.email == records.c.email)
-                 .where(records.c.system == target_system, records.c.live.is_(True),
-                        records.c.writable.is_(True), or_(disagree, lost)))
+                 .join(people, people.c.email == records.c.email).where(wanted))
         return {row.email for row in self.c.execute(query)}
 
     def save(self, memory: PersonMemory, before: PersonMemory | None = None) -> None:
-        """Write one person's memory back; only what changed since ``before`` is touched."""
+        """Queue one person's memory; only what changed since ``before`` is written."""
         stamp = now_iso()
         state = (memory.agreed, memory.opted_out_at, memory.profile_hash,
                  memory.profile_confirmed)
         if before is None or state != (before.agreed, before.opted_out_at, before.profile_hash,
                                        before.profile_confirmed):
-            values = {"agreed": memory.agreed, "opted_out_at": memory.opted_out_at,
-                      "profile_hash": memory.profile_hash,
-                      "profile_confirmed": memory.profile_confirmed, "updated_at": stamp}
-            done = self.c.execute(people.update().where(people.c.email == memory.email)
-                                  .values(**values))
-            if done.rowcount == 0:
-                self.c.execute(people.insert().values(email=memory.email, **values))
+            self._people.append({"email": memory.email, **dict(zip(PEOPLE_COLUMNS[:-1], state,
+                                                                   strict=True)),
+                                 "updated_at": stamp})
         old = before.records if before else {}
         for key, record in memory.records.items():
             if old.get(key) == record and key not in self.elsewhere:
                 continue
-            values = {"email": memory.email, "observed": record.observed,
-                      "pending": record.pending, "pending_run": record.pending_run,
-                      "live": record.live, "writable": record.writable, "updated_at": stamp}
-            where = and_(records.c.system == key.system, records.c.object == key.object,
-                         records.c.record_id == key.record_id)
-            done = self.c.execute(records.update().where(where).values(**values))
-            if done.rowcount == 0:
-                self.c.execute(records.insert().values(
-                    system=key.system, object=key.object, record_id=key.record_id, **values))
-        for key in set(old) - set(memory.records):
-            self.c.execute(records.delete().where(and_(
-                records.c.system == key.system, records.c.object == key.object,
-                records.c.record_id == key.record_id)))
+            self._records.append({
+                "system": key.system, "object": key.object, "record_id": key.record_id,
+                "email": memory.email, "role": key.role, "observed": record.observed,
+                "observed_at": record.observed_at, "pending": record.pending,
+                "pending_at": record.pending_at, "prior_at": record.prior_at,
+                "pending_run": record.pending_run, "live": record.live,
+                "selected": record.selected, "writable": record.writable,
+                "native_id": record.native_id, "updated_at": stamp})
+        self._gone.extend(set(old) - set(memory.records))
 
     def audit(self, run_id: int, email: str, events: Iterable[AuditEvent]) -> None:
-        rows = [{
-            "run_id": run_id, "at": now_iso(), "email": email, "rule": e.rule, "old": e.old,
-            "new": e.new, "source": _label(e.source) if e.source else None,
-            "targets": "\n".join(_label(k) for k in e.targets) or None, "detail": e.detail,
-        } for e in events]
-        if rows:
-            self.c.execute(audit.insert(), rows)
+        at = now_iso()
+        self._audit.extend({
+            "run_id": run_id, "at": at, "email": email, "rule": e.rule, "old": e.old,
+            "new": e.new, "source": str(e.source) if e.source else None,
+            "targets": "\n".join(str(k) for k in e.targets) or None, "detail": e.detail,
+        } for e in events)
+
+    def flush(self) -> None:
+        """Write what :meth:`save` and :meth:`audit` queued: a few statements per chunk."""
+        if self._people:
+            self._upsert(people, ("email",), PEOPLE_COLUMNS, self._people)
+        if self._gone:
+            columns = tuple_(records.c.system, records.c.object, records.c.record_id)
+            for chunk in _chunks(self._gone):
+                self.c.execute(records.delete().where(columns.in_(
+                    [(k.system, k.object, k.record_id) for k in chunk])))
+        if self._records:
+            self._upsert(records, ("system", "object", "record_id"), RECORD_COLUMNS,
+                         self._records)
+        if self._audit:
+            self.c.execute(audit.insert(), self._audit)
+        self._people, self._records, self._gone, self._audit = [], [], [], []
+
+    def _upsert(self, table: object, keys: tuple[str, ...], columns: tuple[str, ...],
+                rows: list[dict]) -> None:
+        dialect = self.c.dialect.name
+        insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
+        if insert is None:  # any other database: one statement per row, still correct
+            for row in rows:
+                where = and_(*(table.c[k] == row[k] for k in keys))  # type: ignore[attr-defined]
+                done = self.c.execute(table.update().where(where).values(  # type: ignore
+                    **{c: row[c] for c in columns}))
+                if done.rowcount == 0:
+                    self.c.execute(table.insert().values(**row))  # type: ignore[attr-defined]
+            return
+        latest = {tuple(row[k] for k in keys): row for row in rows}  # one row per key
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={c: statement.excluded[c] for c in columns})
+        self.c.execute(statement, list(latest.values()))
 
     # reading back, for the history command
 
@@ -219,10 +292,16 @@ class LedgerTransaction:
                  .order_by(records.c.email).limit(limit))
         return [dict(row._mapping) for row in self.c.execute(query)]
 
-    def last_runs(self, limit: int = 2) -> list[dict]:
-        query = select(runs).where(runs.c.finished_at.is_not(None)).order_by(
-            runs.c.id.desc()).limit(limit)
+    def last_runs(self) -> list[dict]:
+        """The last finished run of each direction and platform."""
+        newest = (select(func.max(runs.c.id)).where(runs.c.finished_at.is_not(None))
+                  .group_by(runs.c.direction, runs.c.platform))
+        query = select(runs).where(runs.c.id.in_(newest)).order_by(runs.c.id)
         return [dict(row._mapping) for row in self.c.execute(query)]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
@@ -231,14 +310,16 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
 
 
 def _key(row: object) -> RecordKey:
-    return RecordKey(row.system, row.object, row.record_id)  # type: ignore[attr-defined]
+    r = row  # a SQLAlchemy Row
+    return RecordKey(r.role, r.system, r.object, r.record_id)  # type: ignore[attr-defined]
 
 
 def _memory(row: object) -> RecordMemory:
     r = row  # a SQLAlchemy Row
-    return RecordMemory(_key(r), r.observed, r.pending, r.pending_run,  # type: ignore[attr-defined]
-                        bool(r.live), bool(r.writable))  # type: ignore[attr-defined]
+    return RecordMemory(  # type: ignore[attr-defined]
+        _key(r), r.observed, r.observed_at, r.pending, r.pending_at,  # type: ignore
+        r.prior_at, r.pending_run, bool(r.live), bool(r.selected),  # type: ignore
+        bool(r.writable), r.native_id)  # type: ignore[attr-defined]
 
 
-def _label(key: RecordKey) -> str:
-    return f"{key.system} {key.object} {key.record_id}"
+__all__ = ["CRM", "PLATFORM", "Ledger", "LedgerTransaction", "LeaseHeld", "now_iso"]

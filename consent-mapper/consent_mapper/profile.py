@@ -1,0 +1,56 @@
+"""A person's profile for the platform, folded from every live CRM record of one run.
+
+Not consent (that is the rule book's): the fields and lists the platform contact carries. Per
+field the most recently modified record wins and older ones fill gaps; lists are the union.
+Kept small: a run holds one of these per person until its input ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(slots=True)
+class Profile:
+    lists: tuple[str, ...] = ()
+    exit_lists: tuple[str, ...] = ()  # lists of records that were deleted or left the selection
+    fields: dict[str, Any] | None = None
+    custom_fields: dict[str, Any] | None = None
+    changed_at: str = ""
+
+    def add(self, list_name: str | None, fields: Mapping[str, Any],
+            custom_fields: Mapping[str, Any], changed_at: str) -> None:
+        if list_name is not None and list_name not in self.lists:
+            self.lists = (*self.lists, list_name)
+        newer = changed_at >= self.changed_at
+        self.fields = _merge(self.fields, fields, newer)
+        self.custom_fields = _merge(self.custom_fields, custom_fields, newer)
+        self.changed_at = max(self.changed_at, changed_at)
+
+
+    @property
+    def contributed(self) -> bool:
+        """A live record of the run gave the profile something."""
+        return bool(self.lists or self.fields or self.custom_fields)
+
+    def exit(self, list_name: str | None) -> None:
+        if list_name is not None and list_name not in self.exit_lists:
+            self.exit_lists = (*self.exit_lists, list_name)
+
+    def lists_to_leave(self) -> list[str]:
+        return sorted(set(self.exit_lists) - set(self.lists))
+
+
+def _merge(into: dict[str, Any] | None, values: Mapping[str, Any],
+           newer: bool) -> dict[str, Any] | None:
+    """The newest record's non-empty values win; older records only fill gaps."""
+    for name, value in values.items():
+        if value is None or value == "":
+            continue
+        if into is None:
+            into = {}
+        if newer or name not in into:
+            into[name] = value
+    return into
