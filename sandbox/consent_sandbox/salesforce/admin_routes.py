@@ -141,6 +141,26 @@ def admin_routes(org: Org) -> list[Route]:
         org.record_failures.clear()
         return Response(status_code=204)
 
+    @handled
+    async def bulk_settings(request: Request) -> Response:
+        body = await request.json()
+        unknown = set(body) - {"enabled", "pending_polls", "fail_jobs"}
+        if unknown:
+            return admin_error(f"unknown keys {sorted(unknown)}; use enabled, pending_polls, "
+                               "fail_jobs")
+        if "enabled" in body:
+            org.bulk.enabled = bool(body["enabled"])
+        if "pending_polls" in body:
+            org.bulk.pending_polls = max(0, int(body["pending_polls"]))
+        for message in body.get("fail_jobs", []):
+            org.bulk_job_failures.append(str(message))
+        return await get_bulk(request)
+
+    @handled
+    async def get_bulk(request: Request) -> Response:
+        return JSONResponse({"enabled": org.bulk.enabled, "pending_polls": org.bulk.pending_polls,
+                             "fail_jobs": org.bulk_job_failures})
+
     p = ADMIN_PREFIX
     return [
         Route(f"{p}/reset", reset, methods=["POST"]),
@@ -153,6 +173,8 @@ def admin_routes(org: Org) -> list[Route]:
         Route(f"{p}/usage", get_usage, methods=["GET"]),
         Route(f"{p}/usage", set_usage, methods=["POST"]),
         Route(f"{p}/fields", add_field, methods=["POST"]),
+        Route(f"{p}/bulk", bulk_settings, methods=["POST"]),
+        Route(f"{p}/bulk", get_bulk, methods=["GET"]),
         Route(f"{p}/record-failures", add_record_failure, methods=["POST"]),
         Route(f"{p}/record-failures", list_record_failures, methods=["GET"]),
         Route(f"{p}/record-failures", clear_record_failures, methods=["DELETE"]),

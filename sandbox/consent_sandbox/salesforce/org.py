@@ -74,5 +74,6 @@ class Org:
         self.queries.forget_cursors()
         self.record_failures.clear()
         self.bulk.forget_all()
+        self.bulk.enabled, self.bulk.pending_polls = True, self.settings.bulk_pending_polls
         self.bulk_job_failures.clear()
         self.used = 0

@@ -30,6 +30,13 @@ def request_token(sandbox: RunningSandbox, **overrides: str) -> requests.Respons
                                           timeout=30)
 
 
+def api_session(sandbox: RunningSandbox) -> requests.Session:
+    """A trusting session that sends a fresh access token with every request."""
+    session = trusting_session(sandbox)
+    session.headers["Authorization"] = f"Bearer {request_token(sandbox).json()['access_token']}"
+    return session
+
+
 def connect(sandbox: RunningSandbox, version: str = "59.0") -> Salesforce:
     """simple-salesforce with a fresh token, the way the plugins connect."""
     from simple_salesforce import Salesforce
