@@ -12,13 +12,14 @@ DEMO_SIZE   ?= 200
 
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: help install sync test lint bench sandbox-start sandbox-stop clean
+.PHONY: help install sync test lint bench chaos sandbox-start sandbox-stop clean
 
 help:
 	@echo "make sync   - start the sandbox if needed and run the two-way consent sync once"
 	@echo "make test   - run every test (unit, conformance, end-to-end)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks: API calls per record, throughput, memory"
+	@echo "make chaos  - chaos suite: TRIALS=20 disturbed two-way histories vs undisturbed"
 
 $(STAMP): pyproject.toml uv.lock */pyproject.toml meltano.yml
 	@python3 -m uv --version >/dev/null 2>&1 || command -v uv >/dev/null 2>&1 \
@@ -49,6 +50,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+TRIALS ?= 20
+chaos: $(STAMP)
+	$(BIN)/python -m chaos --trials $(TRIALS) $(CHAOS_ARGS)
 
 clean:
 	-$(BIN)/consent-sandbox stop --state-dir $(SANDBOX_DIR) 2>/dev/null

@@ -1,0 +1,66 @@
+"""Two end states of one script, record by record, and the consent promises they break."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .script import Script
+from .world import Outcome
+
+ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class Difference:
+    person: str  # "-" for the world as a whole
+    where: str  # the record ("salesforce c3-lead-1", "autopilot c3@chaos.io"), or "ledger agreed"
+    what: str  # "opted_out", "email", "state", "quiet", "start"
+    undisturbed: object
+    disturbed: object
+
+    @property
+    def opt_out_lost(self) -> bool:
+        return self.what == "opted_out" and self.undisturbed is True and self.disturbed is False
+
+    def describe(self) -> str:
+        return (f"{self.person}: {self.where} {self.what}: undisturbed={self.undisturbed} "
+                f"disturbed={self.disturbed}")
+
+
+def differences(undisturbed: Outcome, disturbed: Outcome) -> list[Difference]:
+    found: list[Difference] = []
+    if disturbed.blocked_at:
+        found.append(Difference("-", f"run {disturbed.blocked_at}", "start", "ran",
+                                "refused: the killed run is still marked running"))
+        return found  # the world stopped there: its end state says nothing
+    if not (undisturbed.quiet and disturbed.quiet):  # never two runs in a row without writes
+        found.append(Difference("-", "world", "quiet", undisturbed.quiet, disturbed.quiet))
+    for key in sorted(set(undisturbed.records) | set(disturbed.records)):
+        before, after = undisturbed.records.get(key), disturbed.records.get(key)
+        person = (before or after)["person"]
+        if before is None or after is None:
+            found.append(Difference(person, key, "state", _presence(before), _presence(after)))
+            continue
+        for what in ("state", "email", "opted_out"):
+            if before[what] != after[what]:
+                found.append(Difference(person, key, what, before[what], after[what]))
+    for person in sorted(set(undisturbed.agreed) | set(disturbed.agreed)):
+        before = undisturbed.agreed.get(person, ABSENT)
+        after = disturbed.agreed.get(person, ABSENT)
+        if before != after:
+            found.append(Difference(person, "ledger agreed", "opted_out", before, after))
+    return found
+
+
+def spurious_opt_ins(script: Script, outcome: Outcome) -> list[str]:
+    """Live records left subscribed although the person's last consent act was an opt-out."""
+    return sorted(f"{record['person']}: {key} subscribed"
+                  for key, record in outcome.records.items()
+                  if record["state"] == "live" and not record["opted_out"]
+                  and script.nobody_resubscribed(record["person"]))
+
+
+def _presence(record: dict | None) -> str:
+    if record is None:
+        return ABSENT
+    return f"{record['state']} opted_out={record['opted_out']}"

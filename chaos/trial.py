@@ -1,0 +1,72 @@
+"""Trials: one script played undisturbed and disturbed, compared. The undisturbed end state depends
+only on the script, so trials that share a script share one undisturbed world."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import compare
+from .platforms import Platform
+from .script import Script, generate
+from .world import Options, Outcome, play
+
+
+@dataclass
+class Trial:
+    number: int
+    script: Script
+    undisturbed: Outcome
+    disturbed: Outcome
+    differences: list[compare.Difference]
+    spurious: dict[str, list[str]]  # world -> records subscribed where nobody re-subscribed
+    seconds: float
+    folder: Path
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.differences or any(self.spurious.values()))
+
+
+class Trials:
+    def __init__(self, platform: Platform, options: Options, seed: str, people: int, steps: int,
+                 scripts: int, workdir: Path | None, keep: bool) -> None:
+        self.platform, self.options = platform, options
+        self.seed, self.people, self.steps, self.scripts = seed, people, steps, max(1, scripts)
+        self.workdir, self.keep = workdir, keep
+        self._undisturbed: dict[int, Outcome] = {}
+        self._locks = {k: threading.Lock() for k in range(self.scripts)}
+
+    def script(self, number: int) -> Script:
+        return generate(f"{self.seed}:script:{number % self.scripts}", self.people, self.steps)
+
+    def undisturbed(self, number: int, folder: Path) -> Outcome:
+        key = number % self.scripts
+        with self._locks[key]:
+            if key not in self._undisturbed:
+                self._undisturbed[key] = play(folder / "undisturbed", self.platform,
+                                              self.script(number), self.options)
+            return self._undisturbed[key]
+
+    def run(self, number: int) -> Trial:
+        start = time.monotonic()
+        folder = Path(tempfile.mkdtemp(prefix=f"chaos-{number}-", dir=self.workdir))
+        script = self.script(number)
+        undisturbed = self.undisturbed(number, folder)
+        disturb = random.Random(f"{self.seed}:disturb:{number}")
+        disturbed = play(folder / "disturbed", self.platform, script, self.options, disturb,
+                         undisturbed.step_seconds)
+        found = compare.differences(undisturbed, disturbed)
+        spurious = {"undisturbed": compare.spurious_opt_ins(script, undisturbed),
+                    "disturbed": compare.spurious_opt_ins(script, disturbed)
+                    if not disturbed.blocked_at else []}
+        trial = Trial(number, script, undisturbed, disturbed, found, spurious,
+                      time.monotonic() - start, folder)
+        if not self.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        return trial

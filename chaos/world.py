@@ -1,0 +1,214 @@
+"""A world: empty systems in a sandbox of its own, a script played into them step by step with a
+sync after each step, then plain syncs until two in a row write nothing; then its end state."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from consent_sandbox.testing import MeltanoProject, running_sandbox
+
+from . import crm
+from .platforms import Platform
+from .runner import Disturbance, Run, run
+from .script import EXIT_STATUS, SELECTION, Action, Script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Options:
+    on_exit: str = "remove"
+    kill_rate: float = 0.5
+    fault_rate: float = 1.5  # faults per disturbed run, on average
+    expire_rate: float = 0.3
+    max_quiet_runs: int = 6
+    force_after_kill: bool = False
+
+
+@dataclass
+class Outcome:
+    """What a world ended as, plus what happened on the way."""
+
+    records: dict[str, dict]  # "<system> <key>" -> {"person", "email", "opted_out", "state"}
+    agreed: dict[str, bool | None]  # the ledger's agreed opt-out per person
+    runs: list[Run]
+    quiet: bool
+    step_seconds: list[float]
+    blocked_at: str = ""  # the run Meltano refused after a kill (the world stopped there)
+    skipped: list[str] = field(default_factory=list)  # script edits whose record was gone
+
+    @property
+    def faults(self) -> int:
+        return sum(d.kind == "fault" for r in self.runs for d in r.fired)
+
+    @property
+    def expiries(self) -> int:
+        return sum(d.kind == "expire" for r in self.runs for d in r.fired)
+
+    @property
+    def kills(self) -> int:
+        return sum(r.killed for r in self.runs)
+
+    @property
+    def refusals(self) -> int:
+        return sum(r.refused for r in self.runs)
+
+    @property
+    def forced(self) -> int:
+        return sum(r.forced for r in self.runs)
+
+
+def play(folder: Path, platform: Platform, script: Script, options: Options,
+         disturb: random.Random | None = None, step_seconds: list[float] | None = None) -> Outcome:
+    """Play ``script``; with ``disturb``, each step's sync is disturbed at moments drawn within
+    ``step_seconds`` (how long the undisturbed sync of that step took)."""
+    with running_sandbox(folder / "sandbox", *platform.sandbox_args) as sandbox:
+        project = MeltanoProject(sandbox, folder, ROOT)
+        project.extra_env.update({
+            "CONSENT_MAPPER_ON_EXIT": options.on_exit,
+            "TAP_SALESFORCE_OPTOUT_SELECTION": json.dumps(SELECTION),
+            "TARGET_SALESFORCE_MAX_RETRIES": "2",
+            "TARGET_AUTOPILOT_MAX_RETRIES": "2",
+            "TARGET_SALESFORCE_RETRY_BACKOFF_SECONDS": "1",
+            **platform.env(),
+        })
+        return _Player(project, platform, options).play(script, disturb, step_seconds)
+
+
+class _Player:
+    def __init__(self, project: MeltanoProject, platform: Platform, options: Options) -> None:
+        self.project, self.platform, self.options = project, platform, options
+        self.sandbox = project.sandbox
+        self.ids: dict[str, str] = {}  # script label -> id in this world
+        self.runs: list[Run] = []
+        self.skipped: list[str] = []
+        self.apis = ("salesforce", platform.name)
+
+    def play(self, script: Script, disturb: random.Random | None,
+             step_seconds: list[float] | None) -> Outcome:
+        seconds: list[float] = []
+        for n, step in enumerate(script.steps):
+            for action in step:
+                self.apply(n, action)
+            plan = []
+            if disturb is not None:
+                known = step_seconds or []
+                expected = known[n] if n < len(known) else 15.0
+                plan = self.disturbances(disturb, expected)
+            sync = self.sync(f"step-{n}", plan)
+            if sync is None:
+                return self.outcome(False, seconds, blocked_at=f"step-{n}")
+            seconds.append(sync.seconds)
+        streak = 0
+        for n in range(self.options.max_quiet_runs):
+            sync = self.sync(f"quiet-{n}", [])
+            if sync is None:
+                return self.outcome(False, seconds, blocked_at=f"quiet-{n}")
+            streak = streak + 1 if sync.quiet else 0
+            if streak == 2:
+                break
+        return self.outcome(streak == 2, seconds)
+
+    def disturbances(self, rng: random.Random, expected: float) -> list[Disturbance]:
+        plan = []
+        for _ in range(_poisson(rng, self.options.fault_rate)):
+            api = rng.choice(self.apis)
+            fault = crm.random_fault(rng) if api == "salesforce" else \
+                self.platform.random_fault(rng)
+            plan.append(Disturbance(rng.uniform(0, expected), "fault", api, fault))
+        if rng.random() < self.options.expire_rate:
+            plan.append(Disturbance(rng.uniform(0, expected), "expire"))
+        if rng.random() < self.options.kill_rate:
+            plan.append(Disturbance(rng.uniform(0.02, 0.98) * expected, "kill"))
+        return plan
+
+    def sync(self, label: str, plan: list[Disturbance]) -> Run | None:
+        """One sync; None when Meltano refused to start after a kill and forcing is off."""
+        job = self.platform.job
+        result = run(self.project, job, self.apis, label, plan)
+        self.runs.append(result)
+        if result.refused:
+            if not self.options.force_after_kill:
+                return None
+            result = run(self.project, job, self.apis, f"{label}-forced", force=True)
+            self.runs.append(result)
+        return result
+
+    def apply(self, step: int, action: Action) -> None:
+        a, sandbox = action.args, self.sandbox
+        if action.kind == "crm_create":
+            self.ids[action.label] = crm.create(sandbox, a["object"], action.label, a["email"],
+                                                a["opted_out"])
+        elif action.kind == "crm_set":
+            crm.set_opted_out(sandbox, a["object"], self.ids[action.label], a["opted_out"])
+        elif action.kind == "crm_delete":
+            crm.delete(sandbox, a["object"], self.ids[action.label])
+        elif action.kind == "crm_leave_selection":
+            crm.edit(sandbox, "Lead", self.ids[action.label], Status=EXIT_STATUS)
+        elif action.kind == "crm_convert":
+            into = self.ids[a["into"]] if "into" in a else None
+            contact = crm.convert(sandbox, self.ids[action.label], into)
+            if "new_contact" in a:
+                self.ids[a["new_contact"]] = contact
+        elif action.kind == "ap_create":
+            self.ids[action.label] = self.platform.create(sandbox, a["email"], a["unsubscribed"])
+        elif action.kind == "ap_set":
+            if not self.platform.set_opted_out(sandbox, self.ids[action.label], a["unsubscribed"]):
+                self.skipped.append(f"step {step}: {action.describe()} (contact gone)")
+        elif action.kind == "ap_bounce":
+            if not self.platform.bounce(sandbox, self.ids[action.label]):
+                self.skipped.append(f"step {step}: {action.describe()} (contact gone)")
+        else:
+            raise ValueError(f"unknown script action {action.kind}")
+
+    def outcome(self, quiet: bool, seconds: list[float], blocked_at: str = "") -> Outcome:
+        return Outcome(self.end_records(), self.agreed(), self.runs, quiet, seconds, blocked_at,
+                       self.skipped)
+
+    def end_records(self) -> dict[str, dict]:
+        labels = {record_id: label for label, record_id in self.ids.items()}
+        found: dict[str, dict] = {}
+        for row in crm.records(self.sandbox):
+            key = labels.get(row["id"], f"{row['kind']} {row['email']} {row['id']}")
+            found[f"salesforce {key}"] = _state(row)
+        by_address: dict[str, list[dict]] = defaultdict(list)
+        for contact in self.platform.contacts(self.sandbox):
+            by_address[contact["email"].strip().lower()].append(contact)
+        for address, contacts in by_address.items():
+            for n, contact in enumerate(sorted(contacts, key=lambda c: c["email"])):
+                suffix = f" #{n + 1}" if n else ""
+                found[f"{self.platform.name} {address}{suffix}"] = _state(contact | {
+                    "state": "live"})
+        return found
+
+    def agreed(self) -> dict[str, bool | None]:
+        path = self.project.workdir / "consent-ledger.db"
+        if not path.exists():
+            return {}
+        with sqlite3.connect(path) as db:
+            try:
+                return {email: None if agreed is None else bool(agreed)
+                        for email, agreed in db.execute("SELECT email, agreed FROM people")}
+            except sqlite3.Error:
+                return {}
+
+
+def _state(row: dict) -> dict:
+    return {"person": row["email"].strip().lower(), "email": row["email"],
+            "opted_out": row["opted_out"], "state": row["state"]}
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's draw: small means only."""
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
