@@ -121,11 +121,10 @@ class BulkJobs:
         self.store.db.execute("DELETE FROM _bulk_jobs")
 
     def finish(self, job: Job, outcome: dict) -> None:
-        """The work is done; it shows after the configured number of reads."""
+        """The work is done; it shows on the first read after ``pending_polls`` reads (the
+        answer to the close or create call itself still says UploadComplete)."""
         job.pending = self.pending_polls
         job.outcome = outcome
-        if not job.pending:
-            self._settle(job)
 
     def observe(self, job: Job) -> Job:
         """One read of the job's info: the state moves on as a client polling would see it."""
