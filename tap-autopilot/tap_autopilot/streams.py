@@ -6,9 +6,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import requests
 from singer_sdk.helpers.types import Context
 from singer_sdk.pagination import BaseAPIPaginator, SinglePagePaginator
 from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from api_pacing import Progress
 
 from . import schemas
 from .client import AutopilotStream
@@ -56,6 +59,7 @@ class ContactsStream(BookmarkPagedStream):
         self._since: datetime | None = None
         self.scanned = 0
         self.emitted = 0
+        self.progress: Progress | None = None
 
     def get_replication_key_signpost(self, context: Context | None = None) -> str:
         if self._signpost is None:
@@ -69,8 +73,17 @@ class ContactsStream(BookmarkPagedStream):
         self.logger.info("Scanned %d contacts, %d changed since %s", self.scanned, self.emitted,
                          self._since.isoformat() if self._since else "the beginning")
 
+    def parse_response(self, response: requests.Response) -> Iterable[dict]:
+        if self.progress is None:  # the first page names the total
+            total = response.json().get("total_contacts")
+            self.progress = Progress(self.logger, "contacts scanned",
+                                     total if isinstance(total, int) else None)
+        yield from super().parse_response(response)
+
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         self.scanned += 1
+        if self.progress is not None:
+            self.progress.advance()
         record = contact_record(row)
         updated_at = record["updated_at"]
         # >= keeps contacts sharing the bookmark's instant; a contact without updated_at is

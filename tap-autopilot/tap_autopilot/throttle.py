@@ -1,42 +1,19 @@
-"""Client-side spacing of calls, so the tap stays under Autopilot's rate limit on its own."""
+"""Client-side pacing, so the tap stays under Autopilot's rate limit on its own."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import requests
 
-
-class RateLimiter:
-    """Lets at most `per_second` calls start each second, evenly spaced."""
-
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        if per_second <= 0:
-            raise ValueError(f"rate_limit_per_second must be above 0, got {per_second}")
-        self.interval = 1.0 / per_second
-        self._clock = clock
-        self._sleep = sleep
-        self._next_slot = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        """Block until the next call may start."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next_slot)
-            self._next_slot = start + self.interval
-        if start > now:
-            self._sleep(start - now)
+from api_pacing import TokenBucket
 
 
 class ThrottledSession(requests.Session):
-    """A requests session whose every call (retries included) waits for the rate limiter."""
+    """A requests session whose every call (retries included) first takes a token of the
+    process's bucket (`api_pacing.shared_bucket`: 90 % of the limit, no burst)."""
 
-    def __init__(self, limiter: RateLimiter) -> None:
+    def __init__(self, limiter: TokenBucket) -> None:
         super().__init__()
         self.limiter = limiter
 

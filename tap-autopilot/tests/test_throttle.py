@@ -1,40 +1,21 @@
+"""The tap's one session paces every call through the process's token bucket."""
+
 import pytest
 
-from tap_autopilot.throttle import RateLimiter
+from tap_autopilot.tap import TapAutopilot
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+def test_the_session_takes_a_token_of_the_shared_bucket_per_call():
+    tap = TapAutopilot(config={"api_key": "k", "rate_limit_per_second": 5},
+                       parse_env_config=False)
+    limiter = tap.http_session.limiter
+    assert limiter.interval == pytest.approx(1 / 4.5)  # 90 % of the documented 5
+    assert TapAutopilot(config={"api_key": "k", "rate_limit_per_second": 5},
+                        parse_env_config=False).http_session.limiter is limiter
 
 
-def test_calls_are_spaced_at_the_rate():
-    clock = FakeClock()
-    limiter = RateLimiter(5, clock=clock, sleep=clock.sleep)
-    for _ in range(6):
-        limiter.wait()
-    assert clock.slept == pytest.approx([0.2] * 5)
-    assert clock.now == pytest.approx(101.0)
-
-
-def test_idle_time_is_not_banked_as_a_burst():
-    clock = FakeClock()
-    limiter = RateLimiter(5, clock=clock, sleep=clock.sleep)
-    limiter.wait()
-    clock.now += 10
-    limiter.wait()
-    limiter.wait()
-    assert clock.slept == pytest.approx([0.2])
-
-
-def test_rate_must_be_positive():
+def test_a_rate_of_zero_is_refused_by_name():
+    tap = TapAutopilot(config={"api_key": "k", "rate_limit_per_second": 0},
+                       parse_env_config=False)
     with pytest.raises(ValueError, match="rate_limit_per_second"):
-        RateLimiter(0)
+        tap.http_session  # noqa: B018

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from api_pacing import Progress
+
 from .checked_joins import CheckedJoins
 from .client import AutopilotClient, AutopilotRejected, in_path
 from .contacts import BadRecord, email_of, names, payload
@@ -61,6 +63,8 @@ class ContactWriter:
             raise ValueError(f"list_membership {self.membership!r} is not one of "
                              f"{', '.join(MODES)}")
         self.joins = CheckedJoins(self.client)
+        # the input is a stream: no total, so done and rate, every 10,000 contacts or 30 s
+        self.progress = Progress(log, "contacts upserted")
         self.lists = Lists(self.client, on_created=self.joins.created)
 
     def field_types(self) -> dict[str, str]:
@@ -152,6 +156,7 @@ class ContactWriter:
             self.client.request("POST", "/contacts",
                                 json={"contacts": [u.contact for u in pending]})
             self.written += len(pending)
+            self.progress.advance(len(pending))
             return pending
         except AutopilotRejected as exc:
             if exc.status in FATAL or len(pending) == 1:

@@ -12,7 +12,6 @@ from target_autopilot.client import (
     AutopilotClient,
     AutopilotRejected,
     AutopilotUnavailable,
-    RateLimiter,
     in_path,
 )
 
@@ -28,7 +27,7 @@ def sleeps(monkeypatch) -> list[float]:
 
 
 def client(**kwargs: object) -> AutopilotClient:
-    return AutopilotClient(BASE, "secret-key", rate_limit_per_second=0, **kwargs)
+    return AutopilotClient(BASE, "secret-key", **{"rate_limit_per_second": 0, **kwargs})
 
 
 def test_429_503_and_network_errors_are_retried_with_doubling_waits(requests_mock, sleeps):
@@ -86,18 +85,10 @@ def test_the_api_key_never_reaches_the_log(requests_mock, sleeps, caplog):
     assert "secret-key" not in caplog.text and "secret-key" not in str(caught.value)
 
 
-def test_the_rate_limiter_spaces_calls_evenly(monkeypatch):
-    clock = {"now": 100.0}
-    waits: list[float] = []
-    monkeypatch.setattr(client_module.time, "monotonic", lambda: clock["now"])
-    monkeypatch.setattr(client_module.time, "sleep", waits.append)
-    limiter = RateLimiter(4)
-    for _ in range(3):
-        limiter.wait()
-    assert waits == [0.25, 0.5]  # three calls at once: the 2nd waits 1/4 s, the 3rd 2/4 s
-    clock["now"] += 10
-    limiter.wait()
-    assert len(waits) == 2  # idle time is not saved up as a burst
+def test_every_client_of_the_process_draws_from_one_bucket_under_the_limit():
+    first, second = client(rate_limit_per_second=5), client(rate_limit_per_second=5)
+    assert first.limiter is second.limiter
+    assert first.limiter.interval == pytest.approx(1 / 4.5)  # 90 % of the documented 5
 
 
 def test_emails_become_one_path_segment():
