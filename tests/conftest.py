@@ -79,8 +79,11 @@ class Systems:
 
     def history(self, email: str) -> str:
         """`consent-ledger history`, on the project's ledger."""
+        return self.ledger("history", email)
+
+    def ledger(self, *args: str) -> str:
+        """`consent-ledger ...` (history, pending, last-run) on the project's ledger."""
         result = subprocess.run(
-            [str(self.meltano.project_root / ".venv" / "bin" / "consent-ledger"), "history",
-             email], env=self.meltano.env(), capture_output=True, text=True, timeout=60,
-            check=True)
+            [str(self.meltano.project_root / ".venv" / "bin" / "consent-ledger"), *args],
+            env=self.meltano.env(), capture_output=True, text=True, timeout=60, check=True)
         return result.stdout

@@ -8,6 +8,11 @@ injects faults, the dry run writes nothing) get a sandbox of their own.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -34,6 +39,8 @@ def world(tmp_path_factory):
     with running_sandbox(folder / "sandbox", "--autopilot-rate-limit", "50") as sandbox:
         meltano = MeltanoProject(sandbox, folder, ROOT)
         meltano.extra_env["CONSENT_MAPPER_ON_EXIT"] = "remove"  # scenario 7
+        meltano.extra_env["TAP_SALESFORCE_OPTOUT_SELECTION"] = json.dumps(  # scenario 14
+            {"Lead": [{"field": "LeadSource", "operator": "not_equals", "value": "Partner"}]})
         w = World(Systems(sandbox, meltano))
         s = w.systems
         # before
@@ -59,14 +66,22 @@ def world(tmp_path_factory):
                                                "Email": "lead@x.io", "HasOptedOutOfEmail": True})
         (w.ids["conv-contact"],) = s.add("Contact", {"LastName": "Conv",
                                                      "Email": "contact@x.io"})
+        (w.ids["a13"],) = s.add("Lead", {"LastName": "Gone", "Company": "C",  # 13
+                                         "Email": "a13@x.io", "HasOptedOutOfEmail": True})
+        s.delete("Lead", w.ids["a13"])
+        s.ap_add({"Email": "a13@x.io", "unsubscribed": False})
+        (w.ids["f14-in"], w.ids["f14-out"]) = s.add(  # 14
+            "Lead", {"LastName": "F", "Company": "C", "Email": "f14@x.io"},
+            {"LastName": "F2", "Company": "C", "Email": "f14@x.io", "LeadSource": "Partner"})
         w.outputs.append(_run(meltano))
-        w.seen["after-first"] = {e: s.crm(e) for e in ("c@x.io", "contact@x.io")}
+        w.seen["after-first"] = {e: s.crm(e) for e in ("c@x.io", "contact@x.io", "f14@x.io")}
         # changes between runs
         s.ap_edit("r@x.io", unsubscribed=False)  # 3
         s.edit("Contact", w.ids["c-contact"], HasOptedOutOfEmail=True)  # 4
         (w.ids["d-new"],) = s.add("Lead", {"LastName": "D2", "Company": "Web form",  # 5
                                            "Email": "D@X.io"})
         sandbox.admin("autopilot", "POST", "/contacts/h@x.io/hardbounce")  # 6
+        s.ap_edit("f14@x.io", unsubscribed=True)  # 14
         s.delete("Lead", w.ids["e7"])  # 7
         sandbox.admin("salesforce", "POST", "/convert-lead", json={  # conversion
             "lead_id": w.ids["conv-lead"], "contact_id": w.ids["conv-contact"]})
@@ -139,6 +154,40 @@ def test_8_a_person_account_is_one_contact_without_a_company(world):
 
 
 @world_tests
+def test_6_the_audit_trail_names_the_bounce_and_its_setting(world):
+    history = world.systems.history("h@x.io")
+    assert "hard bounce" in history and "bounce_is_opt_out" in history
+    assert "opt-out made in" not in history
+
+
+@world_tests
+def test_13_an_opt_out_seen_only_on_a_deleted_lead_reaches_autopilot(world):
+    assert world.systems.ap()["a13@x.io"]["unsubscribed"] is True
+    assert "already deleted" in world.systems.history("a13@x.io")
+    assert "a13@x.io" not in world.systems.ledger("pending")  # no write left unconfirmed
+
+
+@world_tests
+def test_14_an_opt_out_reaches_leads_outside_the_selection_too(world):
+    assert world.seen["after-first"]["f14@x.io"] == {
+        f"Lead {world.ids['f14-in']}": False, f"Lead {world.ids['f14-out']}": False}
+    assert world.systems.crm("f14@x.io") == {
+        f"Lead {world.ids['f14-in']}": True, f"Lead {world.ids['f14-out']}": True}
+
+
+@world_tests
+def test_first_sight_opt_outs_are_counted_and_last_run_shows_each_direction(world):
+    first = world.outputs[0]
+    line = next(li for li in first.splitlines()
+                if "summary salesforce_to_autopilot: people seen" in li)
+    propagated = int(line.split("opt-outs propagated=")[1].split(",")[0])
+    assert propagated >= 5  # a, b, r, d, e7, e, lead@ are opted out at first sight
+    last = world.systems.ledger("last-run")
+    assert "salesforce_to_autopilot" in last and "autopilot_to_salesforce" in last
+    assert len([li for li in last.splitlines() if li.startswith("run ")]) == 2
+
+
+@world_tests
 def test_11_records_without_a_valid_address_are_skipped_and_reported(world):
     first = world.outputs[0]
     assert "skipped no_email: 1" in first and "broken@@x.io" in first
@@ -192,3 +241,49 @@ def test_dry_run_decides_everything_and_writes_nothing(systems, meltano):
     meltano.extra_env["CONSENT_MAPPER_DRY_RUN"] = "false"
     meltano.run(JOB)  # a dry run moved no bookmark: the real run still sees the Lead
     assert systems.ap()["y@x.io"]["unsubscribed"] is True
+
+
+def test_12_a_resubscribe_survives_one_failed_crm_write(systems, meltano):
+    systems.add("Lead", {"LastName": "Z", "Company": "C", "Email": "z@x.io"})
+    systems.ap_add({"Email": "z@x.io", "unsubscribed": True})
+    meltano.run("autopilot-to-salesforce")  # the Lead is written opted out, by its address
+    assert set(systems.crm("z@x.io").values()) == {True}
+    systems.ap_edit("z@x.io", unsubscribed=False)
+    systems.sandbox.admin("salesforce", "POST", "/faults", json={
+        "status": 503, "count": 1, "method": "PATCH", "endpoint": "composite/sobjects"})
+    meltano.extra_env["TARGET_SALESFORCE_MAX_RETRIES"] = "0"
+    assert meltano.run(JOB, check=False).returncode != 0  # the re-subscribe's write failed
+    del meltano.extra_env["TARGET_SALESFORCE_MAX_RETRIES"]
+    meltano.run(JOB)
+    meltano.run(JOB)
+    # our own older opt-out, read back from the Lead, is not a new opt-out made in Salesforce
+    assert set(systems.crm("z@x.io").values()) == {False}
+    assert systems.ap()["z@x.io"]["unsubscribed"] is False
+    assert "R2: opted out -> opted in" in systems.history("z@x.io")
+
+
+def test_15_a_run_killed_mid_write_does_not_stop_the_next_scheduled_run(systems, meltano):
+    systems.add("Lead", *({"LastName": f"K{n}", "Company": "C", "Email": f"k{n}@x.io",
+                           "HasOptedOutOfEmail": n % 3 == 0} for n in range(450)))
+    process = subprocess.Popen([str(meltano.meltano), "run", JOB], cwd=meltano.project_root,
+                               env=meltano.env(), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while systems.writes()["autopilot"] == 0 and process.poll() is None:
+            assert time.monotonic() < deadline, "the run never wrote to Autopilot"
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # mid-write: the whole `meltano run`
+        process.wait()
+    # the next scheduled run starts on its own, and plain runs end as an undisturbed one would
+    meltano.schedule_run("consent-sync-every-10-minutes")
+    meltano.run(JOB)
+    meltano.run(JOB)
+    contacts = systems.ap()
+    assert len([e for e in contacts if e.startswith("k")]) == 450
+    assert all(contacts[f"k{n}@x.io"]["unsubscribed"] is (n % 3 == 0) for n in range(450))
+    systems.reset_counters()
+    meltano.run(JOB)
+    assert systems.writes() == {"salesforce": 0, "autopilot": 0}
