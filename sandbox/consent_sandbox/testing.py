@@ -131,6 +131,16 @@ class MeltanoProject:
         env.update(self.extra_env)
         return env
 
+    def schedule_run(self, name: str) -> subprocess.CompletedProcess:
+        """`meltano schedule run NAME`, as a scheduler starts the job (with the schedule's env)."""
+        result = subprocess.run([str(self.meltano), "schedule", "run", name],
+                                cwd=self.project_root, env=self.env(),
+                                capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise AssertionError(f"meltano schedule run {name} failed ({result.returncode}):\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """`meltano run ...`; output kept for assertions and shown when the run fails."""
         result = subprocess.run([str(self.meltano), "run", *args],
