@@ -7,7 +7,7 @@ from itertools import islice
 
 import pytest
 
-from consentsync_salesforce import GrantRefused
+from consentsync_salesforce import ClientRejected, GrantRefused, SalesforceUnavailable
 from tap_salesforce_optout.tap import TapSalesforceOptout
 
 
@@ -55,3 +55,51 @@ def test_start_date_bounds_the_first_read(sandbox, config, capsys):
     tap.sync_all()
     messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [m["record"]["Email"] for m in messages if m["type"] == "RECORD"] == ["new@x.io"]
+
+
+def run_tap(config: dict, capsys, **settings: object) -> list[dict]:
+    """Discovery and sync in this process; the records written to stdout."""
+    tap = TapSalesforceOptout(config={**config, **settings}, parse_env_config=False)
+    tap.sync_all()
+    messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    return [m["record"] for m in messages if m["type"] == "RECORD"]
+
+
+@pytest.mark.parametrize(("endpoint", "method", "status", "code"), [
+    ("oauth2/token", "POST", 503, "SERVER_UNAVAILABLE"),
+    ("describe", "GET", 500, "UNKNOWN_EXCEPTION"),
+    ("queryAll", "GET", 429, "REQUEST_LIMIT_EXCEEDED"),  # the first page
+    ("queryAll/{", "GET", 503, "SERVER_UNAVAILABLE"),  # a page after the first
+    ("queryAll/{", "GET", 400, "UNABLE_TO_LOCK_ROW"),
+])
+def test_a_fault_on_any_single_call_is_retried(sandbox, config, capsys, caplog, endpoint,
+                                               method, status, code):
+    sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+        {"LastName": f"F{i}", "Company": "C", "Email": f"f{i}@x.io"} for i in range(250)])
+    sandbox.admin("salesforce", "POST", "/faults", json={
+        "status": status, "error_code": code, "count": 1, "endpoint": endpoint,
+        "method": method})
+    rows = run_tap(config, capsys, objects=["Lead"], page_size=200)
+    assert len({r["Id"] for r in rows}) == 250
+    assert f"HTTP {status}" in caplog.text and "retry 1 of 5" in caplog.text
+
+
+def test_a_token_endpoint_down_says_retry_later_not_renew(sandbox, config, capsys):
+    sandbox.admin("salesforce", "POST", "/faults", json={
+        "status": 500, "count": 10, "endpoint": "oauth2/token", "method": "POST"})
+    with pytest.raises(SalesforceUnavailable) as failure:
+        run_tap(config, capsys, max_retries=2)
+    message = str(failure.value)
+    assert "sign-in failed 3 times" in message and "run again later" in message
+    assert "Renew" not in message
+
+
+@pytest.mark.parametrize(("setting", "code"), [("client_id", "invalid_client_id"),
+                                               ("client_secret", "invalid_client")])
+def test_a_wrong_client_id_or_secret_says_to_check_the_connected_app(sandbox, config, capsys,
+                                                                    setting, code):
+    with pytest.raises(ClientRejected) as failure:
+        run_tap(config, capsys, **{setting: "wrong-value"})
+    message = str(failure.value)
+    assert code in message and "Consumer Key" in message and "Renew" not in message
+    assert "wrong-value" not in message

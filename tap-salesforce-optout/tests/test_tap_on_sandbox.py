@@ -219,3 +219,4 @@ def test_about_describes_every_setting():
     assert all(properties[name].get("description") for name in ours)
     assert all(properties[name].get("secret") for name in
                ("client_secret", "refresh_token", "password", "security_token"))
+

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
+import pytest
+
 from consent_sandbox.testing import RunningSandbox
+from consentsync_salesforce import ClientRejected, SalesforceUnavailable
+from target_salesforce.target import TargetSalesforce
+
+from .conftest import singer_messages, target_config
 
 OPT_OUT_FIELD = {"Lead": "HasOptedOutOfEmail", "Contact": "HasOptedOutOfEmail",
                  "Account": "PersonHasOptedOutOfEmail"}
@@ -194,3 +202,49 @@ def test_api_usage_guard_stops_before_the_ceiling_without_moving_state(sandbox, 
     result = run_target(sandbox, opt_out_streams("dana@x.io", True))
     assert result.returncode == 0, result.stderr
     assert all(opt_outs(sandbox, "dana@x.io").values()) and result.states
+
+
+def run_in_process(sandbox: RunningSandbox, streams: dict[str, list[dict]], **overrides: object
+                   ) -> None:
+    """The target in this process (no interpreter start-up): faster for many small runs."""
+    config = target_config(sandbox, **overrides)
+    target = TargetSalesforce(config=config, parse_env_config=False, validate_config=True)
+    target.listen(io.StringIO(singer_messages(streams, {"bookmarks": {"run": 1}})))
+
+
+@pytest.mark.parametrize(("endpoint", "method", "status", "code"), [
+    ("oauth2/token", "POST", 503, "SERVER_UNAVAILABLE"),
+    ("describe", "GET", 500, "UNKNOWN_EXCEPTION"),
+    ("query", "GET", 429, "REQUEST_LIMIT_EXCEEDED"),
+    ("composite/sobjects", "PATCH", 503, "SERVER_UNAVAILABLE"),
+    ("composite/sobjects", "PATCH", 400, "UNABLE_TO_LOCK_ROW"),  # the whole call
+])
+def test_a_fault_on_any_single_call_is_retried(sandbox, caplog, endpoint, method, status, code):
+    seed(sandbox)
+    sandbox.admin("salesforce", "POST", "/faults", json={
+        "status": status, "error_code": code, "count": 1, "endpoint": endpoint,
+        "method": method})
+    run_in_process(sandbox, opt_out_streams("dana@x.io", True))
+    assert all(opt_outs(sandbox, "dana@x.io").values())
+    assert f"HTTP {status}" in caplog.text and "retry 1 of 5" in caplog.text
+
+
+def test_a_token_endpoint_down_says_retry_later_not_renew(sandbox):
+    seed(sandbox)
+    sandbox.admin("salesforce", "POST", "/faults", json={
+        "status": 502, "count": 10, "endpoint": "oauth2/token", "method": "POST"})
+    with pytest.raises(SalesforceUnavailable) as failure:
+        run_in_process(sandbox, opt_out_streams("dana@x.io", True), max_retries=2)
+    message = str(failure.value)
+    assert "sign-in failed 3 times" in message and "run again later" in message
+    assert "Renew" not in message and not any(opt_outs(sandbox, "dana@x.io").values())
+
+
+@pytest.mark.parametrize(("setting", "code"), [("client_id", "invalid_client_id"),
+                                               ("client_secret", "invalid_client")])
+def test_a_wrong_client_id_or_secret_says_to_check_the_connected_app(sandbox, setting, code):
+    with pytest.raises(ClientRejected) as failure:
+        run_in_process(sandbox, opt_out_streams("dana@x.io", True), **{setting: "wrong-value"})
+    message = str(failure.value)
+    assert code in message and "Consumer Key" in message and "Renew" not in message
+    assert "wrong-value" not in message
