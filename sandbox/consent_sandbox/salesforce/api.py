@@ -14,18 +14,25 @@ from starlette.types import Scope
 from .bulk_ingest import BATCHES
 from .bulk_query import QUERY_BYTES, QUERY_JOBS
 from .bulk_routes import bulk_routes
+from .changes import Changes
 from .collections import CollectionWriter
+from .composite import CompositeRunner
 from .describe import describe_object, sobject_summary
 from .errors import SalesforceError, render_error
 from .org import Org
 from .query_exec import batch_size
 from .records import not_found, out_value
-from .schema import WRITABLE_OBJECTS, now_stamp
+from .schema import WRITABLE_OBJECTS, ObjectDef, now_stamp
 from .upsert import MultipleMatches, Upserter
 
 VERSION_RE = re.compile(r"v(\d{2})\.0")
 MIN_VERSION, MAX_VERSION = 20, 64
 Handler = Callable[[Request], Awaitable[Response]]
+BULK_V1_NOT_ENABLED = (
+    '<?xml version="1.0" encoding="UTF-8"?><error '
+    'xmlns="http://www.force.com/2009/06/asyncapi/dataload"><exceptionCode>FeatureNotEnabled'
+    '</exceptionCode><exceptionMessage>Bulk API is not enabled for this Organization; use '
+    'Bulk API 2.0 (/services/data/vXX.X/jobs)</exceptionMessage></error>')
 
 
 class Path(Route):
@@ -41,7 +48,7 @@ class Path(Route):
 def versions() -> list[dict]:
     seasons = ["Winter", "Spring", "Summer"]
     out = []
-    for v in range(31, 63):
+    for v in range(31, MAX_VERSION + 1):
         year = 25 + (v - 62) // 3
         out.append({"label": f"{seasons[(v - 62) % 3]} '{year:02d}",
                     "url": f"/services/data/v{v}.0", "version": f"{v}.0"})
@@ -267,6 +274,36 @@ def api_routes(org: Org) -> list[Route]:
         all_or_none = request.query_params.get("allOrNone", "false").lower() == "true"
         return JSONResponse(writer.delete(ids, all_or_none, collection_path))
 
+    changes = Changes(org.store)
+
+    def replicated(request: Request) -> ObjectDef:
+        obj = org.store.object_named(request.path_params["sobject"])
+        if obj is None:
+            raise not_found()
+        return obj
+
+    async def updated(request: Request) -> Response:
+        params = request.query_params
+        return JSONResponse(changes.updated(replicated(request), params.get("start"),
+                                            params.get("end")))
+
+    async def deleted(request: Request) -> Response:
+        params = request.query_params
+        return JSONResponse(changes.deleted(replicated(request), params.get("start"),
+                                            params.get("end")))
+
+    subrequest_routes: list[Route] = []
+    composite_runner = CompositeRunner(org, subrequest_routes)
+
+    async def composite(request: Request) -> Response:
+        body = await json_body(request)
+        return JSONResponse(await composite_runner.run(body,
+                                                       request.headers.get("authorization", "")))
+
+    async def composite_resources(request: Request) -> Response:
+        # batch, tree and graph are not served, so not listed
+        return JSONResponse({"sobjects": f"{base(request)}/composite/sobjects"})
+
     async def unknown(request: Request) -> Response:
         raise not_found()
 
@@ -284,6 +321,8 @@ def api_routes(org: Org) -> list[Route]:
         ("/sobjects/{sobject}", sobject_info, ["GET"]),
         ("/sobjects/{sobject}", create, ["POST"]),
         ("/sobjects/{sobject}/describe", describe, ["GET"]),
+        ("/sobjects/{sobject}/updated", updated, ["GET"]),
+        ("/sobjects/{sobject}/deleted", deleted, ["GET"]),
         ("/sobjects/{sobject}/{record_id}", get_record, ["GET"]),
         ("/sobjects/{sobject}/{record_id}", update, ["PATCH"]),
         ("/sobjects/{sobject}/{record_id}", delete, ["DELETE"]),
@@ -293,6 +332,8 @@ def api_routes(org: Org) -> list[Route]:
         ("/composite/sobjects", collection_update, ["PATCH"]),
         ("/composite/sobjects", collection_delete, ["DELETE"]),
         ("/composite/sobjects/{sobject}/{field}", collection_upsert, ["PATCH"]),
+        ("/composite", composite, ["POST"]),
+        ("/composite", composite_resources, ["GET"]),
     ]
     table += bulk_routes(org)
     table.append(("/{rest:path}", unknown, ["GET", "POST", "PATCH", "PUT", "DELETE"]))
@@ -300,7 +341,16 @@ def api_routes(org: Org) -> list[Route]:
     async def version_list(request: Request) -> Response:
         return JSONResponse(versions())
 
-    routes = [Path("/services/data", version_list, methods=["GET"])]
+    subrequest_routes += [Path(data + path, handler, methods=methods)
+                          for path, handler, methods in table if not path.startswith("/{")]
+
+    async def bulk_v1(request: Request) -> Response:
+        # Bulk API 1.0 is not served: answered as an org without the feature, in its XML
+        return Response(BULK_V1_NOT_ENABLED, 400, media_type="application/xml")
+
+    routes = [Path("/services/data", version_list, methods=["GET"]),
+              Path("/services/async/{rest:path}", bulk_v1,
+                   methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]
     routes += [Path(data + path, guarded(handler), methods=methods)
                for path, handler, methods in table]
     return routes

@@ -25,6 +25,7 @@ from .bulk_jobs import (
     invalid_state,
 )
 from .bulk_query import job_settings
+from .changes import Changes
 from .errors import DEFAULT_CODES, DEFAULT_MESSAGES, SalesforceError
 from .schema import WRITABLE_OBJECTS, FieldDef, now_stamp, to_18
 from .store import quote
@@ -256,6 +257,7 @@ class IngestJobs:
                 gone.append(("Account", row["AccountId"]))
             for table, gone_id in gone:  # not to the recycle bin: gone for good
                 self.org.store.db.execute(f"DELETE FROM {quote(table)} WHERE Id = ?", (gone_id,))
+            Changes(self.org.store).note_purge()  # /deleted can no longer tell before now
             return row["Id"], False
 
         return {"insert": insert, "update": update, "upsert": upsert, "delete": delete,
