@@ -63,22 +63,28 @@ def test_state_is_small_and_holds_the_list_sets(first):
     assert len(str(first.state)) < 1000
 
 
+def only_reread(run, state: dict) -> bool:
+    """A run emitted nothing but the contacts at the bookmark's second, read again on purpose."""
+    bookmark = state["bookmarks"]["contacts"]["replication_key_value"]
+    return all(r["udate"] == bookmark for r in run.records["contacts"])
+
+
 @pytest.mark.parametrize("moves_udate", [False, True])
 def test_an_unsubscribe_is_never_missed(seeded, first, admin, run_tap, tap_config, tmp_path,
                                         moves_udate):
     admin(seeded, "POST", "/settings", json={"list_status_moves_udate": moves_udate})
     try:
-        idle = run_tap(tmp_path / "idle", tap_config(seeded), state=first.state)
-        assert changed(idle) == {}
+        base = run_tap(tmp_path / "base", tap_config(seeded), state=first.state)
+        idle = run_tap(tmp_path / "idle", tap_config(seeded), state=base.state)
+        assert only_reread(idle, base.state)
         admin(seeded, "POST", "/contacts/ada@consent.example/unsubscribe")
         after = run_tap(tmp_path / "after", tap_config(seeded), state=idle.state)
-        assert list(changed(after)) == ["ada@consent.example"]
-        assert {m["status"] for m in changed(after)["ada@consent.example"]["lists"]} == {2}
-        # and a resubscribe (back to active on one list) is read as well
+        assert {m["status"] for m in after.by_email()["ada@consent.example"]["lists"]} == {2}
+        # and a re-subscription (back to active on one list) is read as well
         admin(seeded, "POST", "/contacts/ada@consent.example/subscribe", json={"list": "1"})
         again = run_tap(tmp_path / "again", tap_config(seeded), state=after.state)
         statuses = {m["list_id"]: m["status"]
-                    for m in changed(again)["ada@consent.example"]["lists"]}
+                    for m in again.by_email()["ada@consent.example"]["lists"]}
         assert statuses == {"1": 1, "2": 2}
     finally:
         admin(seeded, "POST", "/settings", json={"list_status_moves_udate": False})
@@ -93,10 +99,10 @@ def test_udate_mode_misses_what_sweep_mode_reads(seeded, first, admin, run_tap, 
     admin(seeded, "POST", "/contacts/grace@consent.example/unsubscribe")
     blind = run_tap(tmp_path / "udate", tap_config(seeded, list_status_changes="udate"),
                     state=state)
-    assert changed(blind) == {}
+    assert "grace@consent.example" not in blind.by_email()
     swept = run_tap(tmp_path / "sweep", tap_config(seeded), state=state)
-    assert list(changed(swept)) == ["grace@consent.example"]
-    assert {m["status"] for m in changed(swept)["grace@consent.example"]["lists"]} == {2}
+    assert {m["status"] for m in swept.by_email()["grace@consent.example"]["lists"]} == {2}
+    assert only_reread(swept, state) is False
 
 
 def test_hard_bounce_and_profile_edit_are_read(seeded, first, admin, run_tap, tap_config,
