@@ -261,4 +261,26 @@ def test_simple_salesforce_bulk2_upsert_update_and_results(sandbox):
                                    wait=0)
     assert updated[0]["numberRecordsFailed"] == 0
     assert all(r["HasOptedOutOfEmail"] for r in leads(sandbox).values())
-    assert sf.bulk2.Lead.get_unprocessed_records(updated[0]["job_id"]).startswith('"Id"')
+    unprocessed = sf.bulk2.Lead.get_unprocessed_records(updated[0]["job_id"])
+    assert sorted(next(csv.reader(io.StringIO(unprocessed)))) == ["HasOptedOutOfEmail", "Id"]
+
+
+def test_a_job_larger_than_one_slice_completes_in_the_background(api, sandbox):
+    count = 2_100  # above what the close call processes itself
+    data = "LastName,Company,External_Id__c\n" + "".join(f"L{i},c,k{i}\n" for i in range(count))
+    created = api.post(url(sandbox), json={"object": "Lead", "operation": "upsert",
+                                           "externalIdFieldName": "External_Id__c"},
+                       timeout=60).json()
+    api.put(url(sandbox, f"/{created['id']}/batches"), data=data, timeout=60)
+    closed = api.patch(url(sandbox, f"/{created['id']}"), json={"state": "UploadComplete"},
+                       timeout=60).json()
+    assert closed["state"] == "UploadComplete"
+    states = []
+    while not states or states[-1]["state"] != "JobComplete":
+        assert len(states) < 1_000, states[-1]
+        states.append(api.get(url(sandbox, f"/{created['id']}"), timeout=60).json())
+    assert {s["state"] for s in states[:-1]} <= {"UploadComplete", "InProgress"}
+    assert "InProgress" in {s["state"] for s in states}
+    assert (states[-1]["numberRecordsProcessed"], states[-1]["numberRecordsFailed"]) == (count, 0)
+    assert len(parsed(results(api, sandbox, created["id"], "successfulResults"))) == count
+    assert len(leads(sandbox)) == count

@@ -6,15 +6,18 @@ A record fails alone (``failedResults``); a job whose header names an unknown fi
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .bulk_csv import in_value, read_csv, write_csv
 from .bulk_jobs import (
     ABORTED,
     FAILED,
+    IN_PROGRESS,
     INGEST,
     JOB_COMPLETE,
     OPEN,
@@ -39,8 +42,25 @@ BATCH_RECORDS = 10_000  # Salesforce counts one batch of the daily allocation pe
 BATCHES = "bulk_batches"
 CLOSE_ENDPOINT = "/services/data/{version}/jobs/ingest/{job_id}"
 
+SYNC_RECORDS = 2_000  # jobs up to this size are processed within the close call
+SLICE = 1_000  # records a background job applies between two turns of the event loop
+
 # one record: (Id, created); raises SalesforceError
 RecordWork = Callable[[dict, str], tuple[str, bool]]
+
+
+@dataclass
+class Plan:
+    """An ingest job's records and how far processing has come."""
+
+    header: list[str]
+    fields: list[FieldDef]
+    records: list[list[str]]
+    work: RecordWork
+    now: str
+    done: int = 0
+    successful: list[list[str]] = field(default_factory=list)
+    failed: list[list[str]] = field(default_factory=list)
 
 
 def sf_error(error: SalesforceError) -> str:
@@ -53,6 +73,7 @@ class IngestJobs:
         self.org = org
         self.jobs = org.bulk
         self.upserter = Upserter(org)
+        self._tasks: set[asyncio.Task] = set()  # background jobs, referenced until done
 
     # --- job lifecycle ------------------------------------------------------------------------
 
@@ -114,7 +135,18 @@ class IngestJobs:
                 raise invalid_state(f"Job {job.id} is in state {job.state}; only an Open job "
                                     "can be closed")
             job.set_state(UPLOAD_COMPLETE)
-            self.jobs.finish(job, self._process(job))
+            plan = self._prepare(job)
+            if isinstance(plan, dict):
+                self.jobs.finish(job, plan)
+            elif len(plan.records) <= SYNC_RECORDS:
+                self._apply(job, plan, 0, len(plan.records))
+                self.jobs.finish(job, self._complete(job, plan))
+            else:
+                # large jobs run in slices so the sandbox keeps answering while they do
+                self.jobs.save(job)
+                task = asyncio.get_running_loop().create_task(self._in_background(job.id, plan))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
         else:
             raise invalid_job(f"Invalid state: {state}. An ingest job can be set to "
                               "UploadComplete or Aborted")
@@ -123,11 +155,10 @@ class IngestJobs:
 
     # --- processing -----------------------------------------------------------------------------
 
-    def _process(self, job: Job) -> dict:
-        """Apply every record now; returns what the job's info shows when it completes."""
-        delimiter, line_ending = job.info["columnDelimiter"], job.info["lineEnding"]
+    def _prepare(self, job: Job) -> Plan | dict:
+        """What there is to do, or (a dict) the outcome of a job that fails whole."""
         try:
-            rows = read_csv(job.payload or b"", delimiter)
+            rows = read_csv(job.payload or b"", job.info["columnDelimiter"])
         except (UnicodeDecodeError, csv.Error) as error:
             return self._failed(job, [], [], f"ClientInputError : unreadable CSV: {error}")
         header, records = (rows[0], rows[1:]) if rows else ([], [])
@@ -135,23 +166,52 @@ class IngestJobs:
         problem = forced or self._header_problem(job, header)
         if problem:
             return self._failed(job, header, records, problem)
-        fields = self._fields(job.info["object"], header)
-        work = self._work(job)
-        successful, failed = [], []
-        now = now_stamp()
         self.jobs.add_use(BATCHES, max(1, math.ceil(len(records) / BATCH_RECORDS)))
-        for at in range(0, len(records), BATCH_RECORDS):
-            with self.org.store.transaction():
-                for raw in records[at:at + BATCH_RECORDS]:
-                    outcome = self._one(job, header, fields, raw, work, now)
-                    (successful if outcome[0] == "ok" else failed).append(outcome[1])
-        job.successful = write_csv(["sf__Id", "sf__Created", *header], successful, delimiter,
-                                   line_ending).encode()
-        job.failed = write_csv(["sf__Id", "sf__Error", *header], failed, delimiter,
+        return Plan(header, self._fields(job.info["object"], header), records,
+                    self._work(job), now_stamp())
+
+    def _apply(self, job: Job, plan: Plan, start: int, end: int) -> None:
+        with self.org.store.transaction():
+            for raw in plan.records[start:end]:
+                kind, row = self._one(job, plan, raw)
+                (plan.successful if kind == "ok" else plan.failed).append(row)
+        plan.done = end
+
+    async def _in_background(self, job_id: str, plan: Plan) -> None:
+        while plan.done < len(plan.records):
+            try:
+                job = self.jobs.get(INGEST, job_id)
+            except SalesforceError:
+                return  # deleted meanwhile
+            if job.state == ABORTED:
+                break
+            if job.state != IN_PROGRESS:
+                job.set_state(IN_PROGRESS)
+                self.jobs.save(job)
+            self._apply(job, plan, plan.done, min(plan.done + SLICE, len(plan.records)))
+            await asyncio.sleep(0)
+        try:
+            job = self.jobs.get(INGEST, job_id)
+        except SalesforceError:
+            return
+        outcome = self._complete(job, plan)
+        if job.state == ABORTED:  # what was done stays done; the rest is unprocessed
+            job.info.update({k: v for k, v in outcome.items() if k != "state"})
+        else:
+            self.jobs.finish(job, outcome)
+        self.jobs.save(job)
+
+    def _complete(self, job: Job, plan: Plan) -> dict:
+        """Write the result files; what the job's info shows when it completes."""
+        delimiter, line_ending = job.info["columnDelimiter"], job.info["lineEnding"]
+        job.successful = write_csv(["sf__Id", "sf__Created", *plan.header], plan.successful,
+                                   delimiter, line_ending).encode()
+        job.failed = write_csv(["sf__Id", "sf__Error", *plan.header], plan.failed, delimiter,
                                line_ending).encode()
-        job.unprocessed = write_csv(header, [], delimiter, line_ending).encode()
-        return {"state": JOB_COMPLETE, "numberRecordsProcessed": len(records),
-                "numberRecordsFailed": len(failed)}
+        job.unprocessed = write_csv(plan.header, plan.records[plan.done:], delimiter,
+                                    line_ending).encode()
+        return {"state": JOB_COMPLETE, "numberRecordsProcessed": plan.done,
+                "numberRecordsFailed": len(plan.failed)}
 
     def _failed(self, job: Job, header: list[str], records: list[list[str]],
                 message: str) -> dict:
@@ -188,8 +248,8 @@ class IngestJobs:
         visible = self.org.store.visible_fields(obj)
         return [visible[name.lower()] for name in header]
 
-    def _one(self, job: Job, header: list[str], fields: list[FieldDef], raw: list[str],
-             work: RecordWork, now: str) -> tuple[str, list[str]]:
+    def _one(self, job: Job, plan: Plan, raw: list[str]) -> tuple[str, list[str]]:
+        header, fields = plan.header, plan.fields
         given_id = next((raw[i] for i, f in enumerate(fields) if f.name == "Id" and i < len(raw)),
                         "")
         try:
@@ -202,7 +262,7 @@ class IngestJobs:
             values = {f.name: in_value(f, text) for f, text in zip(fields, raw, strict=True)
                       if text != ""}
             with self.org.store.savepoint():
-                record_id, created = work(values, now)
+                record_id, created = plan.work(values, plan.now)
         except SalesforceError as error:
             return "failed", [to_18(given_id) or given_id, sf_error(error), *raw]
         return "ok", [record_id, "true" if created else "false", *raw]
