@@ -31,6 +31,6 @@ def create_app(settings: SandboxSettings, instruments: Instruments) -> Starlette
     store = Store(settings.activecampaign_db)
     account = Account(settings, store)
     api = Api(settings, store, account)
-    routes = [*instrument_routes(instruments), *admin_routes(account), *api.routes(),
+    routes = [*instrument_routes(instruments), *admin_routes(account, api.limit), *api.routes(),
               *catalog_routes(api)]
     return Starlette(routes=routes, exception_handlers={404: _http_error, 405: _http_error})

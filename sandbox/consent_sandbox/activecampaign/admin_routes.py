@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from ..instrument import ADMIN_PREFIX
 from .account import BOUNCED, SUBSCRIBED, UNSUBSCRIBED, Account
+from .api import RateLimit
 from .errors import ActiveCampaignError
 from .store import account_time, utc_text
 
@@ -31,7 +32,7 @@ def snapshot(account: Account, doc: dict) -> dict:
                        for v in store.field_values(contact_id=doc["id"], limit=1000)[0]}}
 
 
-def admin_routes(account: Account) -> list[Route]:
+def admin_routes(account: Account, limit: RateLimit) -> list[Route]:
     store, p = account.store, ADMIN_PREFIX
 
     def find(ref: str) -> dict:
@@ -60,8 +61,12 @@ def admin_routes(account: Account) -> list[Route]:
         if "list_status_moves_udate" in body:
             account.settings.activecampaign_list_status_moves_udate = bool(
                 body["list_status_moves_udate"])
+        if "rate_limit" in body:  # requests a second before 429
+            limit.per_second = float(body["rate_limit"])
+            limit.seen.clear()
         return JSONResponse({"list_status_moves_udate":
-                             account.settings.activecampaign_list_status_moves_udate})
+                             account.settings.activecampaign_list_status_moves_udate,
+                             "rate_limit": limit.per_second})
 
     async def all_contacts(request: Request) -> Response:
         return JSONResponse([snapshot(account, d) for d in store.every_contact()])
