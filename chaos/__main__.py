@@ -39,8 +39,15 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         help="chance that the Salesforce session expires during a disturbed sync")
     parser.add_argument("--max-quiet-runs", type=int, default=6,
                         help="plain syncs after the script before a world counts as never quiet")
+    parser.add_argument("--step-seconds", type=float, default=None,
+                        help="draw each disturbed sync's disturbances within this many seconds "
+                             "(default: the time the sync took undisturbed) and play both "
+                             "worlds of a trial at once")
+    parser.add_argument("--entry", choices=("schedule", "run"), default="schedule",
+                        help="start each sync as the schedule does (`meltano schedule run`, "
+                             "default) or as a bare `meltano run <job>`")
     parser.add_argument("--force-after-kill", action="store_true",
-                        help="rerun with `meltano run --force` when Meltano refuses to start "
+                        help="rerun with MELTANO_RUN_FORCE=true when Meltano refuses to start "
                              "after a kill (counted; off by default: a refusal is a finding)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where trial folders go (default: the system's temp folder)")
@@ -53,9 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     options = Options(on_exit=args.on_exit, kill_rate=args.kill_rate,
                       fault_rate=args.fault_rate, expire_rate=args.expire_rate,
-                      max_quiet_runs=args.max_quiet_runs, force_after_kill=args.force_after_kill)
+                      max_quiet_runs=args.max_quiet_runs, force_after_kill=args.force_after_kill,
+                      entry=args.entry)
     trials = Trials(PLATFORMS[args.platform](), options, args.seed, args.people, args.steps,
-                    args.scripts or max(1, args.trials // 4), args.workdir, args.keep)
+                    args.scripts or max(1, args.trials // 4), args.workdir, args.keep,
+                    args.step_seconds)
     done: list[Trial] = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for result in pool.map(trials.run, range(args.trials)):

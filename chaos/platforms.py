@@ -1,7 +1,7 @@
 """The marketing platform side of a world: how the script edits it, how its end state is read.
 
-Pluggable by name (`--platform`): a platform says which Meltano job syncs it with Salesforce,
-how its sandbox is started, which faults it can suffer, and how a user edits its contacts.
+Pluggable by name (`--platform`): a platform says which Meltano job and schedule sync it with
+Salesforce, how its sandbox is started, which faults it can suffer, how a user edits its contacts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from consent_sandbox.testing import RunningSandbox
 class Platform(Protocol):
     name: str  # the sandbox API name, as in `RunningSandbox.admin(name, ...)`
     job: str  # the Meltano job that syncs both ways
+    schedule: str  # the schedule that runs it
     sandbox_args: tuple[str, ...]
 
     def env(self) -> dict[str, str]:
@@ -41,6 +42,7 @@ class Platform(Protocol):
 class Autopilot:
     name = "autopilot"
     job = "consent-sync"
+    schedule = "consent-sync-every-10-minutes"
     sandbox_args = ("--autopilot-rate-limit", "50")
 
     def env(self) -> dict[str, str]:

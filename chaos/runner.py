@@ -55,20 +55,22 @@ class Run:
         return self.returncode == 0 and self.writes == 0
 
 
-def run(project: MeltanoProject, job: str, apis: tuple[str, ...], label: str,
+def run(project: MeltanoProject, args: list[str], apis: tuple[str, ...], label: str,
         disturbances: list[Disturbance] = (), force: bool = False,
         timeout: float = 900) -> Run:
-    """`meltano run [--force] <job>`; write calls are counted from the sandbox's counters."""
+    """`meltano <args>` (`run <job>` or `schedule run <schedule>`), forced with
+    MELTANO_RUN_FORCE when ``force``; write calls are counted from the sandbox's counters."""
     sandbox = project.sandbox
     for api in apis:
         sandbox.admin(api, "DELETE", "/calls")
     log = project.workdir / "runs" / f"{label}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [str(project.meltano), "run", *(["--force"] if force else []), job]
+    cmd = [str(project.meltano), *args]
+    env = project.env() | ({"MELTANO_RUN_FORCE": "true"} if force else {})
     fired: list[Disturbance] = []
     start = time.monotonic()
     with log.open("wb") as out:
-        process = subprocess.Popen(cmd, cwd=project.project_root, env=project.env(), stdout=out,
+        process = subprocess.Popen(cmd, cwd=project.project_root, env=env, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         try:
             for disturbance in sorted(disturbances, key=lambda d: d.at):

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +36,14 @@ class Trial:
 
 class Trials:
     def __init__(self, platform: Platform, options: Options, seed: str, people: int, steps: int,
-                 scripts: int, workdir: Path | None, keep: bool) -> None:
+                 scripts: int, workdir: Path | None, keep: bool,
+                 step_seconds: float | None = None) -> None:
         self.platform, self.options = platform, options
         self.seed, self.people, self.steps, self.scripts = seed, people, steps, max(1, scripts)
         self.workdir, self.keep = workdir, keep
+        # disturbances drawn within this many seconds of each sync instead of within the time
+        # it took undisturbed: then both worlds of a trial play at once
+        self.step_seconds = step_seconds
         self._undisturbed: dict[int, Outcome] = {}
         self._locks = {k: threading.Lock() for k in range(self.scripts)}
 
@@ -57,16 +62,23 @@ class Trials:
         start = time.monotonic()
         folder = Path(tempfile.mkdtemp(prefix=f"chaos-{number}-", dir=self.workdir))
         script = self.script(number)
-        undisturbed = self.undisturbed(number, folder)
         disturb = random.Random(f"{self.seed}:disturb:{number}")
-        disturbed = play(folder / "disturbed", self.platform, script, self.options, disturb,
-                         undisturbed.step_seconds)
+        if self.step_seconds:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                calm = pool.submit(self.undisturbed, number, folder)
+                disturbed = play(folder / "disturbed", self.platform, script, self.options,
+                                 disturb, [self.step_seconds] * len(script.steps))
+                undisturbed = calm.result()
+        else:
+            undisturbed = self.undisturbed(number, folder)
+            disturbed = play(folder / "disturbed", self.platform, script, self.options, disturb,
+                             undisturbed.step_seconds)
         found = compare.differences(undisturbed, disturbed)
         spurious = {"undisturbed": compare.spurious_opt_ins(script, undisturbed),
                     "disturbed": compare.spurious_opt_ins(script, disturbed)
                     if not disturbed.blocked_at else []}
         trial = Trial(number, script, undisturbed, disturbed, found, spurious,
                       time.monotonic() - start, folder)
-        if not self.keep:
+        if not (self.keep or trial.failed):  # a failing trial keeps its runs' logs
             shutil.rmtree(folder, ignore_errors=True)
         return trial

@@ -29,6 +29,7 @@ class Options:
     expire_rate: float = 0.3
     max_quiet_runs: int = 6
     force_after_kill: bool = False
+    entry: str = "schedule"  # how a sync starts: `meltano schedule run` (as deployed) or `run`
 
 
 @dataclass
@@ -88,6 +89,7 @@ class _Player:
         self.ids: dict[str, str] = {}  # script label -> id in this world
         self.runs: list[Run] = []
         self.skipped: list[str] = []
+        self.forcing = False
         self.apis = ("salesforce", platform.name)
 
     def play(self, script: Script, disturb: random.Random | None,
@@ -129,14 +131,21 @@ class _Player:
         return plan
 
     def sync(self, label: str, plan: list[Disturbance]) -> Run | None:
-        """One sync; None when Meltano refused to start after a kill and forcing is off."""
-        job = self.platform.job
-        result = run(self.project, job, self.apis, label, plan)
+        """One sync; None when Meltano refused to start after a kill and forcing is off. Once
+        refused, every later run of the world is forced (the killed run stays marked running
+        for Meltano's stale-job window) and counted as such."""
+        if self.options.entry == "schedule":
+            job = ["schedule", "run", self.platform.schedule]
+        else:
+            job = ["run", self.platform.job]
+        result = run(self.project, job, self.apis, label, plan, force=self.forcing)
         self.runs.append(result)
         if result.refused:
             if not self.options.force_after_kill:
                 return None
-            result = run(self.project, job, self.apis, f"{label}-forced", force=True)
+            self.forcing = True
+            rest = [d for d in plan if d not in result.fired]
+            result = run(self.project, job, self.apis, f"{label}-forced", rest, force=True)
             self.runs.append(result)
         return result
 

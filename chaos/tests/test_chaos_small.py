@@ -18,7 +18,8 @@ pytestmark = pytest.mark.xdist_group("chaos")
 @pytest.fixture(scope="module")
 def trial(tmp_path_factory):
     trials = Trials(Autopilot(), Options(max_quiet_runs=4), seed="ci4", people=3, steps=2,
-                    scripts=1, workdir=tmp_path_factory.mktemp("chaos"), keep=True)
+                    scripts=1, workdir=tmp_path_factory.mktemp("chaos"), keep=True,
+                    step_seconds=15)  # both worlds at once; the kill lands within 15 s
     return trials.run(0)
 
 
