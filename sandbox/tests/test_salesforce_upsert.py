@@ -149,3 +149,13 @@ def test_injected_record_failures_fail_named_records_a_number_of_times(sf, sandb
     second = sf.restful("composite/sobjects/Lead/External_Id__c", method="PATCH",
                         json={"records": records})
     assert [(r["success"], r["created"]) for r in second] == [(True, False), (True, True)]
+
+
+def test_a_custom_external_id_field_from_the_admin_surface(sf, sandbox):
+    sandbox.admin("salesforce", "POST", "/fields", json={
+        "object": "Contact", "name": "Crm_Key__c", "type": "string", "external_id": True})
+    field = next(f for f in sf.Contact.describe()["fields"] if f["name"] == "Crm_Key__c")
+    assert (field["externalId"], field["idLookup"]) == (True, True)
+    assert sf.Contact.upsert("Crm_Key__c/c-1", {"LastName": "K"}) == 201
+    assert sf.Contact.upsert("Crm_Key__c/c-1", {"FirstName": "Kay"}) == 200
+    assert sf.Contact.get_by_custom_id("Crm_Key__c", "c-1")["Name"] == "Kay K"
