@@ -98,3 +98,38 @@ def advance(state: dict, record: Mapping, emitted: bool) -> None:
         seen[record["Id"]] = millisecond(stamp)
         if len(seen) > MAX_REMEMBERED:
             state[SEEN_KEY] = None  # a mass update: paged on by position alone
+
+
+class UnorderedReads:
+    """The position after rows read in no order (a Bulk job): set only once all were read."""
+
+    def __init__(self) -> None:
+        self.top: tuple | None = None  # (SystemModstamp, Id) of the greatest row read
+        self.second: str | None = None  # the greatest second emitted, and its rows
+        self.seen: dict[str, int] | None = {}
+
+    def note(self, record: Mapping, emitted: bool) -> None:
+        stamp = to_utc(record[REPLICATION_KEY])
+        if self.top is None or (stamp, record["Id"]) > self.top:
+            self.top = (stamp, record["Id"])
+        if not emitted:
+            return
+        second = second_of(stamp)
+        if self.second is None or to_utc(second) > to_utc(self.second):
+            self.second, self.seen = second, {}
+        if second == self.second and self.seen is not None:
+            self.seen[record["Id"]] = millisecond(stamp)
+            if len(self.seen) > MAX_REMEMBERED:
+                self.seen = None
+
+    def commit(self, state: dict) -> None:
+        if self.top is not None:
+            advance(state, {REPLICATION_KEY: iso(self.top[0]), "Id": self.top[1]}, False)
+        if self.second is None:
+            return
+        if state.get(SECOND_KEY) == self.second:
+            old = state.get(SEEN_KEY)
+            merged = None if old is None or self.seen is None else {**old, **self.seen}
+            state[SEEN_KEY] = None if merged is None or len(merged) > MAX_REMEMBERED else merged
+        elif not state.get(SECOND_KEY) or to_utc(self.second) > to_utc(state[SECOND_KEY]):
+            state[SECOND_KEY], state[SEEN_KEY] = self.second, self.seen

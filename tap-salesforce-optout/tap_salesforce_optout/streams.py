@@ -8,9 +8,17 @@ from collections.abc import Iterable
 from singer_sdk import typing as th
 from singer_sdk.streams import Stream
 
-from consentsync_salesforce import SalesforceSession, UsageLimitReached
+from consentsync_salesforce import Bulk2, SalesforceSession, UsageLimitReached, from_csv
 
-from .bookmark import REPLICATION_KEY, advance, already_emitted, iso, to_utc, where
+from .bookmark import (
+    REPLICATION_KEY,
+    UnorderedReads,
+    advance,
+    already_emitted,
+    iso,
+    to_utc,
+    where,
+)
 from .fields import json_type
 from .selection import Selection
 
@@ -39,30 +47,58 @@ class SObjectStream(Stream):
                                                   "matches the selection criteria"))
         super().__init__(tap, schema=th.PropertiesList(*properties).to_dict(), name=sobject)
 
-    def soql(self, where_clause: str) -> str:
-        return (f"SELECT {', '.join(self.fields)} FROM {self.sobject}{where_clause} "
-                f"ORDER BY {REPLICATION_KEY} ASC, Id ASC")
+    def soql(self, where_clause: str, ordered: bool = True) -> str:
+        order = f" ORDER BY {REPLICATION_KEY} ASC, Id ASC" if ordered else ""
+        return f"SELECT {', '.join(self.fields)} FROM {self.sobject}{where_clause}{order}"
 
     def get_records(self, context: Context | None) -> Iterable[dict]:
         state = self.get_context_state(context)
-        clause, seen = where(state, self.get_starting_replication_key_value(context))
+        start = self.get_starting_replication_key_value(context)
+        clause, seen = where(state, start)
         query = self.soql(clause)
         self.logger.info("Reading %s: %s", self.sobject, query)
         page_size = int(self.config.get("page_size") or 2000)
+        threshold = int(self.config.get("bulk_threshold") or 0)
         try:
-            for page in self.connection.query_pages(query, include_deleted=True,
-                                                    page_size=page_size):
+            pages = self.connection.query_pages(query, include_deleted=True, page_size=page_size)
+            for page in pages:
                 for row in page["records"]:
                     record = self._record(row)
                     emitted = not already_emitted(seen, record)
                     advance(state, record, emitted)
                     if emitted:
                         yield record
+                if threshold and not page.get("done", True) and \
+                        page.get("totalSize", 0) >= threshold:
+                    pages.close()
+                    # the rest (from the position the first page reached) in one Bulk job
+                    self.logger.info("%s: %d rows to read, at least bulk_threshold=%d: the "
+                                     "rest through a Bulk API 2.0 query job", self.sobject,
+                                     page["totalSize"], threshold)
+                    yield from self._read_bulk(state, start)
+                    break
         except UsageLimitReached as exc:
             # a clean stop: the rows emitted so far are bookmarked, the rest wait for a later run
             self.logger.warning("%s: %s", self.sobject, exc)
             return
         self.logger.info("%s read; %s", self.sobject, self.connection.usage_text())
+
+    def _read_bulk(self, state: dict, start: str | None) -> Iterable[dict]:
+        """Bulk rows come in no order: the position moves only once every row was read, so a
+        run stopped midway reads them again (never skips them)."""
+        clause, seen = where(state, start)
+        query = self.soql(clause, ordered=False)
+        self.logger.info("Reading %s in bulk: %s", self.sobject, query)
+        reads = UnorderedReads()
+        for page in Bulk2(self.connection).query(self.sobject, query, include_deleted=True):
+            for row in page:
+                record = self._record({name: from_csv(row.get(name, ""), kind)
+                                       for name, kind in self.fields.items()})
+                emitted = not already_emitted(seen, record)
+                reads.note(record, emitted)
+                if emitted:
+                    yield record
+        reads.commit(state)
 
     def _record(self, row: dict) -> dict:
         record = {name: row.get(name) for name in self.fields}

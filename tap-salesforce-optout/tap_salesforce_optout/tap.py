@@ -15,6 +15,7 @@ from .selection import SelectionError, parse
 from .streams import SObjectStream
 
 OBJECTS = ("Lead", "Contact", "Account")
+DEFAULT_BULK_THRESHOLD = 10_000  # 5 REST pages; a Bulk job costs about as many calls
 
 
 class TapSalesforceOptout(Tap):
@@ -29,6 +30,10 @@ class TapSalesforceOptout(Tap):
         th.Property("page_size", th.IntegerType(minimum=200, maximum=2000), default=2000,
                     description="Rows a query page (Sforce-Query-Options batchSize, 200 to "
                                 "2000)."),
+        th.Property("bulk_threshold", th.IntegerType(minimum=0), default=DEFAULT_BULK_THRESHOLD,
+                    description="Rows to read (the first query page's totalSize) from which "
+                                "the rest of a stream is read through one Bulk API 2.0 query "
+                                "job instead of REST pages; 0: never."),
         th.Property("objects", th.ArrayType(th.StringType), default=list(OBJECTS),
                     description="Which of Lead, Contact, Account to read."),
         th.Property("selection", th.ObjectType(additional_properties=th.AnyType()),

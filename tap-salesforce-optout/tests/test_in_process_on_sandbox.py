@@ -7,7 +7,7 @@ from itertools import islice
 
 import pytest
 
-from consentsync_salesforce import ClientRejected, GrantRefused, SalesforceUnavailable
+from consentsync_salesforce import CallRefused, ClientRejected, GrantRefused, SalesforceUnavailable
 from tap_salesforce_optout.tap import TapSalesforceOptout
 
 
@@ -103,3 +103,58 @@ def test_a_wrong_client_id_or_secret_says_to_check_the_connected_app(sandbox, co
     message = str(failure.value)
     assert code in message and "Consumer Key" in message and "Renew" not in message
     assert "wrong-value" not in message
+
+
+def run_with_state(config: dict, capsys, state: dict | None = None, **settings: object
+                   ) -> tuple[list[dict], dict]:
+    tap = TapSalesforceOptout(config={**config, "objects": ["Lead"], **settings},
+                              state=state or {}, parse_env_config=False)
+    tap.sync_all()
+    messages = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    states = [m["value"] for m in messages if m["type"] == "STATE"]
+    return [m["record"] for m in messages if m["type"] == "RECORD"], states[-1]
+
+
+def bulk_calls(sandbox) -> dict[str, int]:
+    return {f"{c['method']} {c['endpoint']}": c["count"]
+            for c in sandbox.calls("salesforce")["calls"]}
+
+
+def test_bulk_and_rest_read_the_same_records_and_bookmark_alike(sandbox, config, capsys):
+    rows = [{"LastName": f"K{i}", "Company": "C", "Email": f"k{i}@x.io", "Phone": None,
+             "HasOptedOutOfEmail": i % 3 == 0,
+             "SystemModstamp": f"2026-01-01T10:00:{i // 100:02d}.{i % 7:03d}+0000"}
+            for i in range(450)]
+    ids = sandbox.admin("salesforce", "POST", "/records/Lead", json=rows).json()["ids"]
+    sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+        {"LastName": "Gone", "Company": "C", "Email": "gone@x.io", "IsDeleted": True}])
+    rest, rest_state = run_with_state(config, capsys, page_size=200, bulk_threshold=0)
+    sandbox.admin("salesforce", "DELETE", "/calls")
+    bulk, bulk_state = run_with_state(config, capsys, page_size=200, bulk_threshold=400)
+    calls = bulk_calls(sandbox)
+    assert calls["POST /services/data/{version}/jobs/query"] == 1, calls
+    assert sorted(bulk, key=lambda r: r["Id"]) == sorted(rest, key=lambda r: r["Id"])
+    assert len(rest) == 451 and any(r["IsDeleted"] for r in bulk)
+    assert bulk_state["bookmarks"]["Lead"]["position"] == rest_state["bookmarks"]["Lead"][
+        "position"]
+
+    sandbox.admin("salesforce", "PATCH", f"/records/Lead/{ids[5]}",
+                  json={"HasOptedOutOfEmail": True})
+    changed, _ = run_with_state(config, capsys, bulk_state, page_size=200, bulk_threshold=400)
+    assert [r["Id"] for r in changed] == [ids[5]]
+    print(f"\nBulk read of {len(bulk)} Leads: {sum(calls.values())} calls {calls}")
+
+
+def test_a_bulk_read_stopped_midway_is_read_again_not_skipped(sandbox, config, capsys):
+    sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+        {"LastName": f"M{i}", "Company": "C", "Email": f"m{i}@x.io"} for i in range(450)])
+    sandbox.admin("salesforce", "POST", "/faults", json={
+        "status": 400, "error_code": "MALFORMED_QUERY", "message": "refused", "count": 1,
+        "endpoint": "jobs/query", "method": "POST"})
+    with pytest.raises(CallRefused):
+        run_with_state(config, capsys, page_size=200, bulk_threshold=1)
+    first = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    state = [m["value"] for m in first if m["type"] == "STATE"]
+    rest, _ = run_with_state(config, capsys, state[-1] if state else None, page_size=200,
+                             bulk_threshold=1)
+    assert len({r["Id"] for r in rest}) == 450 - 200 * bool(state)
