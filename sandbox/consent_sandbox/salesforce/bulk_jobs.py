@@ -75,6 +75,17 @@ class BulkJobs:
         store.db.executescript(SCHEMA)
         store.db.execute("DELETE FROM _bulk_jobs WHERE created < ?",
                          (time.time() - JOB_LIFETIME,))
+        self._fail_interrupted()
+
+    def _fail_interrupted(self) -> None:
+        """Ingest jobs a stop cut short in the background end Failed, their data unprocessed."""
+        for job in self.all(INGEST):
+            if job.state in (UPLOAD_COMPLETE, IN_PROGRESS) and job.outcome is None:
+                job.info.update(errorMessage="InternalServerError : the job was interrupted; "
+                                "upload the unprocessed records in a new job")
+                job.unprocessed = job.unprocessed or job.payload
+                job.set_state(FAILED)
+                self.save(job)
 
     def new(self, kind: str, version: str, info: dict) -> Job:
         job_id = make_id("750", self.store.next_numbers(1)[0])
