@@ -8,9 +8,10 @@ A run of `contacts`:
    (see `sweep.py`): contacts that entered or left a set changed a list status, whatever their
    `udate` says;
 3. the details of every changed contact: one `GET /contacts/{id}` (contact, list statuses with
-   their dates, field values) and one `GET /contacts/{id}/contactTags` each when there are at
-   most `detail_read_limit`; otherwise in bulk: every list by status, every tag, every field
-   value, 100 a page, whatever the count.
+   their dates, field values) and one `GET /contacts/{id}/contactTags` each, or in bulk (every
+   list by status, every tag, every field value, 100 a page) when that costs fewer calls: up to
+   `detail_read_limit` changed contacts are always read one by one; above it the collections'
+   totals (`limit=1` calls) decide.
 The bookmark is the newest `udate` emitted, never later than the run's start minus
 `safety_margin_seconds`; the list sets are stored after every record was emitted.
 """
@@ -32,7 +33,7 @@ from .records import contact_record, format_time, list_record, membership
 from .sweep import SWEPT_STATUSES, changed_ids, encode
 
 DEFAULT_SAFETY_MARGIN_SECONDS = 300
-DEFAULT_DETAIL_READ_LIMIT = 100
+DEFAULT_DETAIL_READ_LIMIT = 20
 ALL_STATUSES = (0, 1, 2, 3)
 SWEEP_KEY = "list_sweep"
 
@@ -121,7 +122,8 @@ class ContactsStream(ActiveCampaignStream):
         self.logger.info("%d contacts changed since %s (%d by udate)", len(targets),
                          since.isoformat() if since else "the beginning", len(changed))
         limit = int(self.config.get("detail_read_limit", DEFAULT_DETAIL_READ_LIMIT))
-        if len(targets) <= limit:
+        if limit >= 0 and (len(targets) <= limit or
+                           2 * len(targets) <= self._bulk_cost(list_ids, sets, context)):
             yield from self._detailed(sorted(targets), docs, context)
         else:
             yield from self._bulk(targets, docs, list_ids, context)
@@ -141,6 +143,31 @@ class ContactsStream(ActiveCampaignStream):
             ids.append(int(row["id"]))
             docs.setdefault(int(row["id"]), row)
         return ids
+
+    def _total(self, path: str, params: dict, context: Context | None) -> int:
+        body = self.call(path, {**params, "limit": 1}, context) or {}
+        total = str((body.get("meta") or {}).get("total") or 0)
+        return int(total) if total.isdigit() else 0
+
+    def _bulk_cost(self, list_ids: list[str], sets: dict[str, set[int]],
+                   context: Context | None) -> int:
+        """Calls a bulk read would take, from the collections' totals (a few `limit=1`
+        calls): one page of 100 per list and status, per tag, and of field values."""
+        def pages(count: int) -> int:
+            return max(1, -(-count // PAGE_SIZE))
+
+        cost = 0
+        for list_id in list_ids:
+            for status in ALL_STATUSES:
+                known = sets.get(f"{list_id}:{status}")
+                count = len(known) if known is not None else self._total(
+                    "/contacts", {"listid": list_id, "status": status}, context)
+                cost += pages(count)
+        for tag_id in self.tag_names(context):
+            cost += pages(self._total("/contacts", {"tagid": tag_id}, context))
+        if self.field_titles(context):
+            cost += pages(self._total("/fieldValues", {}, context))
+        return cost
 
     def tag_names(self, context: Context | None) -> dict[str, str]:
         if self._tag_names is None:

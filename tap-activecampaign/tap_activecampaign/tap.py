@@ -54,9 +54,11 @@ class TapActiveCampaign(Tap):
                                 "filters[updated_after] alone (only where the account is known "
                                 "to move udate on every list-status change)."),
         th.Property("detail_read_limit", th.IntegerType, default=DEFAULT_DETAIL_READ_LIMIT,
-                    description="Up to this many changed contacts are read one by one (two "
-                                "calls each, list-status dates included); more are read in "
-                                "bulk (every list, tag and field value, 100 a call)."),
+                    description="Up to this many changed contacts are always read one by "
+                                "one (two calls each, list-status dates included); above it "
+                                "the tap counts what a bulk read (every list, tag and field "
+                                "value, 100 a call) would cost and takes the cheaper way; "
+                                "-1 always reads in bulk."),
     ).to_dict()
 
     @cached_property

@@ -116,7 +116,7 @@ def test_hard_bounce_and_profile_edit_are_read(seeded, first, admin, run_tap, ta
 
 
 def test_bulk_read_gives_the_same_records(seeded, first, run_tap, tap_config, tmp_path):
-    bulk = run_tap(tmp_path / "bulk", tap_config(seeded, detail_read_limit=0,
+    bulk = run_tap(tmp_path / "bulk", tap_config(seeded, detail_read_limit=-1,
                                                  start_date="2000-01-01T00:00:00Z"))
     detailed = run_tap(tmp_path / "one", tap_config(seeded,
                                                     start_date="2000-01-01T00:00:00Z"))

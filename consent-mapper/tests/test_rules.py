@@ -1,0 +1,265 @@
+"""The rule book, one decision at a time: `rules.classify` and `rules.decide`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from consent_mapper import rules
+from consent_mapper.adapters import autopilot, salesforce
+from consent_mapper.rules import (
+    BY_EMAIL,
+    CRM,
+    PLATFORM,
+    Context,
+    Observation,
+    PersonMemory,
+    RecordKey,
+    RecordMemory,
+    Write,
+)
+
+EMAIL = "a@x.io"
+LEAD = salesforce.key("Lead", "00Q1")
+LEAD2 = salesforce.key("Lead", "00Q2")
+CONTACT = autopilot.key(EMAIL)
+
+
+def at(seconds: int) -> str:
+    return f"2026-03-01T00:{seconds // 60:02d}:{seconds % 60:02d}.000Z"
+
+
+def ctx(source: str, now: int = 100, reads: int = 1, **kwargs) -> Context:
+    return Context(source=source, platform="autopilot", now=at(now), reads=reads,
+                   crm_read=kwargs.pop("crm_read", True), **kwargs)
+
+
+def seen(key: RecordKey, opted_out: bool, when: int, **kwargs) -> Observation:
+    return Observation(key, EMAIL, opted_out, changed_at=at(when), **kwargs)
+
+
+def person(agreed: bool | None, *records: RecordMemory) -> PersonMemory:
+    return PersonMemory(EMAIL, agreed=agreed, records={r.key: r for r in records})
+
+
+def writes(decision: rules.Decision) -> list[tuple[RecordKey, bool, str]]:
+    return [(w.key, w.opted_out, w.rule) for w in decision.writes]
+
+
+# R1: first sight
+
+
+def test_first_sight_any_opt_out_wins_and_reaches_the_platform():
+    decision = rules.decide(person(None), [seen(LEAD, False, 10), seen(LEAD2, True, 5)],
+                            ctx(CRM), profile_digest="p1", spelling=EMAIL)
+    assert decision.memory.agreed is True
+    assert [(e.rule, e.source) for e in decision.events if e.new] == [("R1", LEAD2),
+                                                                      ("R5", LEAD)]
+    assert writes(decision) == [(CONTACT, True, "R5")]
+    assert (decision.contact, decision.contact_action, decision.send_profile) == (
+        CONTACT, rules.UPSERT, True)
+
+
+def test_first_sight_without_an_opt_out_sends_no_re_subscribe_blind():
+    decision = rules.decide(person(None), [seen(LEAD, False, 10)], ctx(CRM), "p1", EMAIL)
+    assert decision.memory.agreed is False
+    assert decision.writes == []  # the contact may exist, opted out, unread: R1 and R4
+    assert decision.send_profile is True
+
+
+def test_first_sight_of_the_platform_wins_over_the_crm_read_before():
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(10)))
+    memory.agreed = None  # first read of a person the CRM side never decided
+    decision = rules.decide(memory, [seen(CONTACT, True, 20)], ctx(PLATFORM))
+    assert decision.memory.agreed is True
+    assert writes(decision) == [(LEAD, True, "R5")]
+
+
+# R6: echoes
+
+
+def test_our_write_read_back_is_a_confirmation_not_a_change():
+    memory = person(True, RecordMemory(LEAD, observed=False, observed_at=at(10), pending=True,
+                                       pending_at=at(50), pending_run=1),
+                    RecordMemory(CONTACT, observed=True, observed_at=at(9)))
+    assert rules.classify(memory.records[LEAD], True, at(51)) == "echo"
+    decision = rules.decide(memory, [seen(LEAD, True, 51)], ctx(CRM, now=100))
+    assert decision.echoes == 1 and decision.opt_outs == 0
+    assert decision.memory.records[LEAD] == RecordMemory(LEAD, observed=True,
+                                                         observed_at=at(51))
+    assert [e.rule for e in decision.events] == ["R6"]
+    assert not [w for w in decision.writes if w.key == LEAD]
+
+
+def test_an_older_write_of_ours_read_back_while_the_newer_one_failed_is_no_change():
+    # we wrote the Lead opted out (t=20), then opted in (t=60, the person re-subscribed
+    # elsewhere); that second write failed, so the Lead still shows our opt-out of t=21
+    lead = RecordMemory(LEAD, observed=False, observed_at=at(5), pending=False,
+                        pending_at=at(60), prior_at=at(20), pending_run=1)
+    assert rules.classify(lead, True, at(21)) == "echo-prior"
+    decision = rules.decide(person(False, lead), [seen(LEAD, True, 21)], ctx(CRM, now=100))
+    assert decision.memory.agreed is False  # not read as a new opt-out (bug 1, scenario 12)
+    assert decision.memory.records[LEAD].pending is False  # the re-subscribe is still owed
+    assert decision.memory.records[LEAD].prior_at is None
+    assert [e.rule for e in decision.events] == ["R6"]
+
+
+def test_a_record_untouched_since_before_our_write_is_stale_not_a_change():
+    lead = RecordMemory(LEAD, observed=False, observed_at=at(5), pending=True,
+                        pending_at=at(60), pending_run=1)
+    assert rules.classify(lead, False, at(5)) == "stale"
+    assert rules.classify(lead, False, at(30)) == "stale"  # touched, consent the same
+    decision = rules.decide(person(True, lead), [seen(LEAD, False, 30)], ctx(CRM, now=100))
+    assert decision.memory.agreed is True
+    kept = decision.memory.records[LEAD]
+    assert (kept.observed, kept.observed_at, kept.pending) == (False, at(5), True)
+
+
+def test_a_change_made_after_our_write_is_a_change():
+    lead = RecordMemory(LEAD, observed=False, observed_at=at(5), pending=False,
+                        pending_at=at(60), pending_run=1)
+    assert rules.classify(lead, True, at(80)) == "change"
+    decision = rules.decide(person(False, lead), [seen(LEAD, True, 80)], ctx(CRM, now=100))
+    assert decision.memory.agreed is True
+    assert decision.memory.records[LEAD].pending is None  # the person's own change wins
+
+
+def test_a_reading_older_than_the_last_one_is_the_same():
+    lead = RecordMemory(LEAD, observed=True, observed_at=at(50))
+    assert rules.classify(lead, False, at(40)) == "same"
+    assert rules.classify(None, True, at(40)) == "new-out"
+    assert rules.classify(None, False, at(40)) == "new-in"
+
+
+# R7: the retry window
+
+
+def test_an_unconfirmed_write_is_sent_again_after_the_retry_window():
+    lead = RecordMemory(LEAD, observed=False, observed_at=at(5), pending=True,
+                        pending_at=at(60), pending_run=1)
+    assert rules.decide(person(True, lead), [], ctx(PLATFORM, reads=1)).writes == []
+    again = rules.decide(person(True, lead), [], ctx(PLATFORM, now=200, reads=2))
+    assert writes(again) == [(LEAD, True, "R7")] and again.retried == 1
+    assert again.memory.records[LEAD].pending_run == 2
+    assert again.memory.records[LEAD].pending_at == at(200)
+    wider = rules.decide(person(True, lead), [], ctx(PLATFORM, reads=2, retry_after_runs=2))
+    assert wider.writes == []
+
+
+# R8: deleted records
+
+
+def test_a_deleted_records_opt_out_counts_at_first_sight():
+    decision = rules.decide(person(None), [seen(LEAD, True, 10, live=False)], ctx(CRM), None,
+                            EMAIL)
+    assert decision.memory.agreed is True
+    (event,) = [e for e in decision.events if e.rule == "R1"]
+    assert event.new is True and "already deleted" in event.detail
+    assert decision.writes == []  # no contact the sync owns yet
+
+
+def test_the_platform_contact_beside_a_deleted_opt_out_is_written_opted_out():
+    # the ledger knows the person is opted out (a deleted Lead) and has read the contact in:
+    # the next CRM run brings nothing, yet the contact must be written (bug 3)
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(10), live=False),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(20)))
+    decision = rules.decide(memory, [], ctx(CRM))
+    assert writes(decision) == [(CONTACT, True, "R5")]
+
+
+def test_deletion_forgets_the_record_never_the_opt_out():
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(10)),
+                    RecordMemory(CONTACT, observed=True, observed_at=at(20)))
+    kept = rules.decide(memory, [seen(LEAD, True, 30, live=False)], ctx(CRM))
+    assert kept.memory.agreed is True and kept.contact_action == rules.NONE
+    assert any("on_exit=keep" in e.detail for e in kept.events)
+    removed = rules.decide(memory, [seen(LEAD, True, 30, live=False)],
+                           ctx(CRM, on_exit_remove=True))
+    assert removed.contact_action == rules.DELETE and CONTACT not in removed.memory.records
+    assert removed.memory.agreed is True
+    reborn = rules.decide(removed.memory, [seen(LEAD2, False, 40)], ctx(CRM), "p", EMAIL)
+    assert writes(reborn) == [(CONTACT, True, "R5")]  # re-created opted out (R4)
+
+
+# R5: every record of the person
+
+
+def test_records_outside_the_selection_are_still_written():
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
+                    RecordMemory(LEAD2, observed=False, observed_at=at(5), selected=False),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(6)))
+    decision = rules.decide(memory, [seen(CONTACT, True, 30)], ctx(PLATFORM))
+    assert decision.memory.agreed is True
+    assert writes(decision) == [(LEAD, True, "R5"), (LEAD2, True, "R5")]
+
+
+def test_a_new_record_unticked_is_born_opted_out():
+    memory = person(True, RecordMemory(CONTACT, observed=True, observed_at=at(5)))
+    decision = rules.decide(memory, [seen(LEAD, False, 30)], ctx(CRM), "p", EMAIL)
+    assert decision.memory.agreed is True  # R4: no re-subscribe
+    assert writes(decision) == []  # the contact is opted out already
+    platform = rules.decide(decision.memory, [], ctx(PLATFORM))
+    assert writes(platform) == [(LEAD, True, "R5")]
+
+
+def test_a_re_subscribe_travels_but_not_one_older_than_the_opt_out():
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(5)),
+                    RecordMemory(CONTACT, observed=True, observed_at=at(6)))
+    memory.opted_out_at = at(5)
+    decision = rules.decide(memory, [seen(CONTACT, False, 30)], ctx(PLATFORM))
+    assert decision.memory.agreed is False and decision.re_subscribes == 1
+    assert writes(decision) == [(LEAD, False, "R5")]
+    memory.opted_out_at = at(40)
+    older = rules.decide(memory, [seen(CONTACT, False, 30)], ctx(PLATFORM))
+    assert older.memory.agreed is True
+    assert [e.rule for e in older.events] == ["R3"]
+
+
+def test_among_changes_an_opt_out_wins():
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
+                    RecordMemory(LEAD2, observed=True, observed_at=at(5)))
+    decision = rules.decide(memory, [seen(LEAD, True, 30), seen(LEAD2, False, 31)], ctx(CRM))
+    assert decision.memory.agreed is True
+    assert [e.rule for e in decision.events if e.source == LEAD][0] == "R3"
+
+
+# bounces
+
+
+def test_a_hard_bounce_is_an_opt_out_named_as_a_bounce_and_its_setting():
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(6)))
+    bounce = seen(CONTACT, False, 30, bounced=True, why="unsubscribed")
+    decision = rules.decide(memory, [bounce], ctx(PLATFORM))
+    assert decision.memory.agreed is True
+    (event,) = [e for e in decision.events if e.new and e.rule == "R2"]
+    assert "hard bounce" in event.detail and "bounce_is_opt_out" in event.detail
+    ignored = rules.decide(memory, [bounce], ctx(PLATFORM, bounce_is_opt_out=False))
+    assert ignored.memory.agreed is False and ignored.writes == []
+
+
+# writes by address, before the CRM was ever read
+
+
+def test_a_write_by_address_is_sent_while_the_crm_was_never_read():
+    decision = rules.decide(person(None), [seen(CONTACT, True, 10)],
+                            ctx(PLATFORM, crm_read=False))
+    by_email = RecordKey(CRM, "salesforce", BY_EMAIL, EMAIL)
+    assert writes(decision) == [(by_email, True, "R5")]
+    assert rules.decide(person(None), [seen(CONTACT, True, 10)], ctx(PLATFORM)).writes == []
+
+
+def test_a_write_by_address_ends_when_the_crm_is_read():
+    by_email = RecordKey(CRM, "salesforce", BY_EMAIL, EMAIL)
+    written = RecordMemory(by_email, pending=True, pending_at=at(20), pending_run=0)
+    memory = person(True, written, RecordMemory(CONTACT, observed=True, observed_at=at(10)))
+    heir = rules.decide(memory, [seen(LEAD, True, 21)], ctx(CRM), "p", EMAIL)
+    assert by_email not in heir.memory.records
+    assert heir.memory.records[LEAD].observed is True  # our write by address, read back
+    assert heir.echoes == 1
+    nobody = rules.decide(memory, [], replace(ctx(CRM)))
+    assert by_email not in nobody.memory.records
+    assert any(e.rule == "R7" and "write by address ended" in e.detail for e in nobody.events)
+
+
+def test_writes_name_the_rule_that_asked_for_them():
+    assert Write(LEAD, True, "R5").rule == "R5"
