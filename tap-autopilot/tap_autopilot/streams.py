@@ -17,6 +17,7 @@ from . import schemas
 from .client import AutopilotStream
 from .pagination import BookmarkPaginator
 from .records import contact_record
+from .scan_memory import ScanMemory
 from .timestamps import format_timestamp, parse_timestamp
 
 DEFAULT_SAFETY_MARGIN_SECONDS = 300
@@ -40,10 +41,13 @@ class BookmarkPagedStream(AutopilotStream):
 class ContactsStream(BookmarkPagedStream):
     """Every contact is read (Autopilot has no "changed since" filter); changed ones are emitted.
 
-    Kept: contacts whose `updated_at` is at or after the bookmark. The stream is unsorted, so the
-    SDK keeps the new bookmark in progress markers and only promotes it once the scan completed,
-    capped by the signpost: the scan's start minus a safety margin. A contact changed during the
-    scan, after its page was read, is therefore newer than the next bookmark and is read again.
+    Which ones changed is decided from the last complete scan's memory (scan_memory.py): the
+    newest `updated_at` it saw, the start of its uncertain window (its start minus the safety
+    margin) and a digest of the versions it saw in that window. Without that memory (a first
+    run, or state of an older version of the tap), contacts whose `updated_at` is at or after
+    the SDK's bookmark are kept. The stream is unsorted: the SDK promotes its bookmark only once
+    the scan completed, capped by the signpost (the scan's start minus the safety margin), and
+    the memory is written at that moment too.
     """
 
     name = "contacts"
@@ -57,21 +61,42 @@ class ContactsStream(BookmarkPagedStream):
         super().__init__(*args, **kwargs)
         self._signpost: str | None = None
         self._since: datetime | None = None
+        self._memory: ScanMemory | None = None
+        self._replaying = False
         self.scanned = 0
         self.emitted = 0
         self.progress: Progress | None = None
 
+    @property
+    def margin_seconds(self) -> float:
+        return float(self.config.get("safety_margin_seconds", DEFAULT_SAFETY_MARGIN_SECONDS))
+
     def get_replication_key_signpost(self, context: Context | None = None) -> str:
         if self._signpost is None:
-            margin = float(self.config.get("safety_margin_seconds", DEFAULT_SAFETY_MARGIN_SECONDS))
-            self._signpost = format_timestamp(datetime.now(UTC) - timedelta(seconds=margin))
+            self._signpost = format_timestamp(
+                datetime.now(UTC) - timedelta(seconds=self.margin_seconds))
         return self._signpost
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        started_at = datetime.now(UTC)
+        state = self.get_context_state(context)
         self._since = self.get_starting_timestamp(context)
+        self._memory = ScanMemory(state, started_at, self.margin_seconds)
         yield from super().get_records(context)
-        self.logger.info("Scanned %d contacts, %d changed since %s", self.scanned, self.emitted,
-                         self._since.isoformat() if self._since else "the beginning")
+        memory = self._memory
+        self._replaying = True  # the SDK runs post_process on these too: already records
+        for record in memory.held_back_to_emit():
+            self.emitted += 1
+            yield record
+        self._replaying = False
+        memory.leave(state)  # after the last record: a failed scan leaves the old memory
+        if self.progress is not None:
+            self.progress.done()
+        self.logger.info(
+            "Scanned %d contacts, %d changed since %s (%d re-checked in the last scan's "
+            "window, %d of them emitted again)", self.scanned, self.emitted,
+            self._since.isoformat() if self._since else "the beginning", memory.held,
+            memory.re_emitted)
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         if self.progress is None:  # the first page names the total
@@ -81,14 +106,24 @@ class ContactsStream(BookmarkPagedStream):
         yield from super().parse_response(response)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if self._replaying:
+            return row
         self.scanned += 1
         if self.progress is not None:
             self.progress.advance()
         record = contact_record(row)
-        updated_at = record["updated_at"]
-        # >= keeps contacts sharing the bookmark's instant; a contact without updated_at is
-        # always kept, as it cannot be shown unchanged.
-        if self._since and updated_at and parse_timestamp(updated_at) < self._since:
+        if not record["updated_at"]:  # cannot be shown unchanged: always kept
+            self.emitted += 1
+            return record
+        updated_at = parse_timestamp(record["updated_at"])
+        memory = self._memory
+        assert memory is not None
+        memory.observe(record["contact_id"], updated_at)
+        if memory.known:
+            keep = memory.decide(record["contact_id"], updated_at, record)
+        else:  # >= keeps contacts sharing the bookmark's instant
+            keep = not (self._since and updated_at < self._since)
+        if not keep:
             return None
         self.emitted += 1
         return record

@@ -5,6 +5,7 @@ One sandbox serves the module; each test seeds contacts under its own email doma
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -79,13 +80,53 @@ def test_bookmark_stays_below_scan_start_minus_margin(sandbox, seed, tmp_path, r
                                                       tap_config):
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     seed([{"Email": "future@margin.example", "updated_at": future}])
-    before = datetime.now(UTC)
     run = run_tap(tmp_path, tap_config(sandbox, safety_margin_seconds=600))
+    after = datetime.now(UTC)
     assert "future@margin.example" in of("margin.example", run.records["contacts"])
-    assert parse_timestamp(run.bookmark()) <= before - timedelta(seconds=595)
+    assert parse_timestamp(run.bookmark()) <= after - timedelta(seconds=600)
     again = run_tap(tmp_path / "2", tap_config(sandbox, safety_margin_seconds=600),
                     state=run.state)
-    assert "future@margin.example" in of("margin.example", again.records["contacts"])
+    # read again inside the margin, but the same version: remembered, not emitted again
+    assert "future@margin.example" not in of("margin.example", again.records["contacts"])
+
+
+def test_a_quiet_run_right_after_a_mass_change_emits_nothing(sandbox, admin, seed, tmp_path,
+                                                             run_tap, tap_config):
+    seed(people("quiet.example", 300))
+    config = tap_config(sandbox, safety_margin_seconds=600)
+    first = run_tap(tmp_path / "1", config)
+    for i in range(0, 300, 2):  # a mass change just before the next scan: all in the margin
+        admin(sandbox, "POST", f"/contacts/p{i:04d}@quiet.example", json={"LastName": "M"})
+    second = run_tap(tmp_path / "2", config, state=first.state)
+    assert len(of("quiet.example", second.records["contacts"])) == 150
+    third = run_tap(tmp_path / "3", config, state=second.state)
+    assert of("quiet.example", third.records["contacts"]) == {}  # idle: nothing re-emitted
+    assert len(json.dumps(third.state)) < 10_000
+
+
+def test_contacts_sharing_the_bookmarks_instant_are_not_re_processed(sandbox, seed, tmp_path,
+                                                                     run_tap, tap_config):
+    stamp = "2025-06-01T08:00:00.000Z"
+    seed([{"Email": f"t{i}@tie.example", "updated_at": stamp} for i in range(250)])
+    first = run_tap(tmp_path / "1", tap_config(sandbox))
+    assert len(of("tie.example", first.records["contacts"])) == 250
+    second = run_tap(tmp_path / "2", tap_config(sandbox), state=first.state)
+    assert of("tie.example", second.records["contacts"]) == {}
+
+
+def test_a_version_readable_only_after_its_stamp_is_still_emitted(sandbox, seed, tmp_path,
+                                                                  run_tap, tap_config):
+    config = tap_config(sandbox, safety_margin_seconds=600)
+    recent = (datetime.now(UTC) - timedelta(seconds=120)).isoformat()
+    seed([{"Email": f"w{i}@late.example", "updated_at": recent} for i in range(200)])
+    first = run_tap(tmp_path / "1", config)
+    # stamped before the first scan, but only readable after it (a queued write)
+    late = (datetime.now(UTC) - timedelta(seconds=60)).isoformat()
+    seed([{"Email": "late@late.example", "updated_at": late}])
+    second = run_tap(tmp_path / "2", config, state=first.state)
+    emitted = of("late.example", second.records["contacts"])
+    assert "late@late.example" in emitted
+    assert len(emitted) < 20  # only its bucket (of 128) is emitted again
 
 
 def test_interrupted_scan_does_not_move_the_bookmark(sandbox, admin, seed, tmp_path, run_tap,
