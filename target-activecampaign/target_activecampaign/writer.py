@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,7 @@ from .records import BadRecord, Contact, parse
 
 MAX_IMPORT = 250  # contacts per bulk import, as documented
 MAX_IMPORT_BYTES = 390_000  # the documented ceiling is 400,000 bytes a request
+IMPORTS_PER_MINUTE = 100  # documented; over it the import answers 400 "Rate limit exceeded."
 FATAL = {401, 403}
 log = logging.getLogger("target-activecampaign")
 
@@ -56,6 +58,7 @@ class ContactWriter:
     resubscribed: int = 0
     _lists: dict[str, str] | None = None
     _fields: dict[str, str] | None = None
+    _imports: deque = field(default_factory=deque)
 
     # account look-ups, once a run
 
@@ -179,7 +182,7 @@ class ContactWriter:
             return
         rows = [self._import_row(c) for c in chunk]
         try:
-            queued = self.client.request("POST", "/import/bulk_import", json={"contacts": rows})
+            queued = self._post_import(rows)
         except Rejected as exc:
             if exc.status in FATAL:
                 self._refused(chunk[0].email, exc)
@@ -204,6 +207,27 @@ class ContactWriter:
             self.written += 1
             if contact.unsubscribed is False:
                 self._resubscribe(contact)
+
+    def _post_import(self, rows: list[dict]) -> dict:
+        """One import, kept under 100 a minute; the 400 "Rate limit exceeded." is waited out."""
+        for attempt in range(self.client.max_retries + 1):
+            while len(self._imports) >= IMPORTS_PER_MINUTE:
+                wait = self._imports[0] + 60 - time.monotonic()
+                if wait <= 0:
+                    self._imports.popleft()
+                    continue
+                time.sleep(wait)
+            self._imports.append(time.monotonic())
+            try:
+                return self.client.request("POST", "/import/bulk_import", json={"contacts": rows})
+            except Rejected as exc:
+                limited = isinstance(exc.body, dict) and "rate limit" in str(
+                    exc.body.get("message", "")).lower()
+                if not limited or attempt == self.client.max_retries:
+                    raise
+                log.warning("bulk import: %s; retrying in a minute", exc.message)
+                time.sleep(60)
+        raise AssertionError("unreachable")
 
     def _wait(self, batch_id: str) -> dict:
         """Poll the import until ActiveCampaign reports it completed."""
