@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,15 +67,25 @@ def main(argv: list[str] | None = None) -> int:
                     args.scripts or max(1, args.trials // 4), args.workdir, args.keep,
                     args.step_seconds)
     done: list[Trial] = []
+    broken = 0
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for result in pool.map(trials.run, range(args.trials)):
+        futures = [pool.submit(trials.run, number) for number in range(args.trials)]
+        for number, future in enumerate(futures):
+            try:
+                result = future.result()
+            except Exception:  # one broken trial must not hide the others' findings
+                broken += 1
+                print(f"trial {number} broke:\n{traceback.format_exc()}")
+                continue
             report.trial(result)
             sys.stdout.flush()
             done.append(result)
     report.summary(done, args.force_after_kill)
     if args.json:
         args.json.write_text(json.dumps([_findings(t) for t in done], indent=2))
-    return 1 if any(t.failed for t in done) else 0
+    if broken:
+        print(f"trials that broke (harness or sandbox errors): {broken}")
+    return 1 if broken or any(t.failed for t in done) else 0
 
 
 def _findings(t: Trial) -> dict:

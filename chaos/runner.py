@@ -41,14 +41,11 @@ class Run:
     fired: list[Disturbance]
     forced: bool
     log: Path
+    refused: bool  # Meltano would not start: a job of this name is marked running
 
     @property
     def killed(self) -> bool:
         return any(d.kind == "kill" for d in self.fired)
-
-    @property
-    def refused(self) -> bool:
-        return self.returncode != 0 and REFUSED in self.log.read_text(errors="replace")
 
     @property
     def quiet(self) -> bool:
@@ -88,7 +85,8 @@ def run(project: MeltanoProject, args: list[str], apis: tuple[str, ...], label: 
     for api in apis:
         sandbox.admin(api, "DELETE", "/faults")
     writes = sum(sandbox.calls(api)["writes"] for api in apis)
-    return Run(label, returncode, seconds, writes, fired, force, log)
+    refused = returncode != 0 and REFUSED in log.read_text(errors="replace")
+    return Run(label, returncode, seconds, writes, fired, force, log, refused)
 
 
 def _ended(process: subprocess.Popen, wait: float) -> bool:
