@@ -18,13 +18,14 @@ from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 
-from consent_mapper import rules
+from consent_mapper import clock, rules
 from consent_mapper.adapters import autopilot, salesforce
-from consent_mapper.ledger.store import Ledger, now_iso
-from consent_mapper.profile import Profile
-from consent_mapper.reconcile import Reconciler, RunInput
+from consent_mapper.ledger.store import Ledger
+from consent_mapper.outbox import Outbox
+from consent_mapper.reconcile import Reconciler
 from consent_mapper.report import RunReport
 from consent_mapper.rules import CRM, PLATFORM, Skip, SkipReason
+from consent_mapper.run_input import ProfilePart, RunInput
 from consent_mapper.settings import (
     CONFIG_SCHEMA,
     ON_EXIT_REMOVE,
@@ -87,21 +88,17 @@ class ConsentMapper(InlineMapper):
     def _crm_record(self, stream: str, record: dict) -> None:
         conversion = salesforce.conversion(record) if stream == salesforce.LEAD else None
         if conversion is not None:
-            self.seen.conversions.append(conversion)
+            self.seen.convert(conversion)
         seen = salesforce.observe(stream, record)
         if isinstance(seen, Skip):
             self._skipped(seen)
             return
-        self.seen.observe(seen)
         list_name = (self.settings.lead_list if stream == salesforce.LEAD
                      else self.settings.contact_list)
-        profile = self.seen.profiles.setdefault(seen.email, Profile())
-        if seen.live and seen.selected:
-            fields, custom = autopilot.profile_fields(stream, record, self.settings.field_map)
-            profile.add(list_name, fields, custom, seen.changed_at)
-            self.seen.spellings.setdefault(seen.email, salesforce.spelling(stream, record))
-        else:
-            profile.exit(list_name)
+        fields, custom = ({}, {}) if not (seen.live and seen.selected) else \
+            autopilot.profile_fields(stream, record, self.settings.field_map)
+        self.seen.observe(seen, ProfilePart(list_name, fields, custom,
+                                            salesforce.spelling(stream, record)))
 
     def map_state_message(self, message_dict: dict) -> Iterable[Message]:
         # held back: STATE passes only after the ledger committed and the records were emitted
@@ -118,36 +115,38 @@ class ConsentMapper(InlineMapper):
         dry_run = self.settings.dry_run
         ledger = Ledger(self.settings.ledger_url or default_ledger_url())
         lease = f"{self.settings.direction}:{self.platform}"
-        messages: list[Message] = []
+        outbox = Outbox()
         try:
             renewer = None if dry_run else self._take_lease(ledger, lease)
             try:
-                counts = self._decide(ledger, messages, dry_run)
+                counts = self._decide(ledger, outbox, dry_run)
             finally:
                 if renewer is not None:
                     renewer.set()
                     ledger.release(lease)
         finally:
             ledger.close()
-        self.seen = RunInput()
-        if messages:
+            self.seen.close()
+        # the ledger has committed: the records, then the tap's STATE (R7)
+        if outbox.count:
             for stream, schema, keys in self.output_shapes:
                 self.write_message(SchemaMessage(stream=stream, schema=schema,
                                                  key_properties=list(keys)))
-            for message in messages:
-                self.write_message(message)
+            for stream, record in outbox.drain():
+                self.write_message(RecordMessage(stream=stream, record=record))
+        outbox.close()
         if self.held_state is not None and not dry_run:
             self.write_message(StateMessage(value=self.held_state))
         self.held_state = None
         self._summary(counts, dry_run)
 
-    def _decide(self, ledger: Ledger, messages: list[Message], dry_run: bool) -> dict[str, int]:
+    def _decide(self, ledger: Ledger, outbox: Outbox, dry_run: bool) -> dict[str, int]:
         with ledger.transaction(commit=not dry_run) as tx:
             source_system = salesforce.SYSTEM if self.source == CRM else self.platform
             target_system = self.platform if self.source == CRM else salesforce.SYSTEM
             run_id = tx.start_run(self.settings.direction, source_system, self.platform)
             ctx = rules.Context(
-                source=self.source, platform=self.platform, now=now_iso(),
+                source=self.source, platform=self.platform, now=clock.now_iso(),
                 reads=tx.reads_of(target_system),
                 crm_read=tx.reads_of(salesforce.SYSTEM) > 0,
                 retry_after_runs=self.settings.retry_after_runs,
@@ -161,7 +160,7 @@ class ConsentMapper(InlineMapper):
                     if dry_run:
                         self.logger.info("dry run: would send %s %s", stream, record)
                     else:
-                        messages.append(RecordMessage(stream=stream, record=record))
+                        outbox.put(stream, record)
             counts = reconciler.counts.as_dict()
             tx.finish_run(run_id, {**counts, "skipped": sum(self.report.skips.values())})
         return counts

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from consent_mapper import rules
@@ -19,22 +19,7 @@ from consent_mapper.adapters import autopilot, salesforce
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction
 from consent_mapper.profile import Profile
 from consent_mapper.rules import CRM, DELETE, PLATFORM, UPSERT, AuditEvent, Context, Observation
-
-
-@dataclass
-class RunInput:
-    """What one run read from its source, folded per normalized address."""
-
-    observations: dict[str, list[Observation]] = field(default_factory=dict)
-    profiles: dict[str, Profile] = field(default_factory=dict)
-    conversions: list[salesforce.Conversion] = field(default_factory=list)
-    # records the run learnt of without reading them: a converted Lead's unknown Contact
-    adopted: dict[str, list[rules.RecordKey]] = field(default_factory=dict)
-    # the address as the CRM spells it: a new platform contact is created so
-    spellings: dict[str, str] = field(default_factory=dict)
-
-    def observe(self, seen: Observation) -> None:
-        self.observations.setdefault(seen.email, []).append(seen)
+from consent_mapper.run_input import PersonInput, RunInput
 
 
 @dataclass
@@ -71,28 +56,25 @@ class Reconciler:
         ctx = self.ctx
         self._attach_conversions(seen)
         target_system = ctx.platform if ctx.target == PLATFORM else salesforce.SYSTEM
-        emails = set(seen.observations)
+        emails = seen.emails()
         emails |= self.tx.attention(ctx.target, target_system, ctx.reads, ctx.retry_after_runs,
                                     crm_read_run=ctx.source == CRM)
         ordered = sorted(emails)
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start:start + CHUNK]
-            keys = [o.key for e in chunk for o in seen.observations.get(e, ())]
+            inputs = seen.people(chunk)
+            keys = [o.key for e in chunk for o in inputs[e].observations]
             memories = self.tx.load(chunk, keys)
             for email in chunk:
-                outcome = self._person(memories[email], seen)
+                outcome = self._person(memories[email], inputs[email], seen.adopted.get(email))
                 if outcome.records or outcome.events:
                     yield outcome
             self.tx.flush()
 
     def _attach_conversions(self, seen: RunInput) -> None:
         """A converted Lead is read-only: its opt-out counts for the person of its Contact."""
-        if not seen.conversions:
-            return
-        contact_owner = {o.key: email for email, obs in seen.observations.items()
-                         for o in obs if o.key.object == salesforce.CONTACT}
-        for conversion in seen.conversions:
-            email = contact_owner.get(conversion.contact) or self.tx.email_of(conversion.contact)
+        for conversion in list(seen.conversions()):
+            email = seen.owner_of(conversion.contact) or self.tx.email_of(conversion.contact)
             if email is None and conversion.email is not None:
                 # the Contact was never read: file it with the Lead's person until it is
                 email = conversion.email
@@ -100,10 +82,11 @@ class Reconciler:
             if email is not None:
                 seen.observe(replace(conversion.lead, email=email))
 
-    def _person(self, memory: rules.PersonMemory, seen: RunInput) -> Outcome:
+    def _person(self, memory: rules.PersonMemory, seen: PersonInput,
+                adopted: list[rules.RecordKey] | None) -> Outcome:
         email = memory.email
         before = replace(memory, records=dict(memory.records))
-        observations = seen.observations.get(email, [])
+        observations = seen.observations
         for o in observations:
             if o.key not in memory.records and o.key in self.tx.elsewhere:
                 # filed under another address (its email was edited, or a converted Lead now
@@ -112,16 +95,16 @@ class Reconciler:
                 memory.records[o.key] = replace(moved, observed=None, observed_at=None,
                                                 pending=None, pending_at=None, prior_at=None,
                                                 pending_run=None)
-        for key in seen.adopted.get(email, ()):
+        for key in adopted or ():
             memory.records.setdefault(key, rules.RecordMemory(key))
-        profile = seen.profiles.get(email) if self.ctx.target == PLATFORM else None
+        profile = seen.profile if self.ctx.target == PLATFORM else None
         profile_doc = (autopilot.profile_record(profile)
                        if profile is not None and profile.contributed else None)
         digest = _digest(profile_doc) if profile_doc is not None else None
 
         _adopt_legacy_spellings(memory, observations)
         decision = rules.decide(memory, observations, self.ctx, digest,
-                                spelling=seen.spellings.get(email))
+                                spelling=seen.spelling)
         if self.ctx.target == PLATFORM:
             records = self._to_platform(decision, profile_doc, profile)
         else:

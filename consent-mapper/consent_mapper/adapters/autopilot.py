@@ -61,7 +61,8 @@ def observe(stream: str, record: Mapping[str, Any]) -> Observation | Skip | None
     if isinstance(email, Skip):
         return email  # named by its contact id: the address is what is wrong
     return Observation(
-        key=key(str(record["Email"]).strip()), email=email, opted_out=bool(record.get("unsubscribed")),
+        key=key(str(record["Email"]).strip()), email=email,
+        opted_out=bool(record.get("unsubscribed")),
         bounced=bool(record.get("hard_bounced")),
         changed_at=utc(str(record.get("updated_at") or "")), why="unsubscribed",
         native_id=str(record.get("contact_id") or "") or None)

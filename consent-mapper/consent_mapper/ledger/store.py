@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, create_engine, event, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 
+from consent_mapper import clock
 from consent_mapper.ledger.schema import audit, leases, people, records, runs
 from consent_mapper.rules import (
     BY_EMAIL,
@@ -41,7 +42,7 @@ PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed",
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.now_iso()
 
 
 def open_engine(url: str) -> Engine:

@@ -1,0 +1,138 @@
+"""What one run read from its source, kept on disk until the input ends (bounded memory).
+
+A run of a million people cannot hold every observation in memory: records are appended to a
+temporary SQLite file in batches and read back sorted by person, one chunk at a time, when the
+decisions are made. Each source record is reduced once, to an :class:`Observation` plus its
+contribution to the person's profile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from consent_mapper.adapters.salesforce import Conversion
+from consent_mapper.profile import Profile
+from consent_mapper.rules import Observation, RecordKey
+
+BATCH = 5_000  # rows buffered before they are appended to the file
+
+
+@dataclass(frozen=True, slots=True)
+class ProfilePart:
+    """One live CRM record's contribution to its person's platform profile."""
+
+    list_name: str | None
+    fields: dict[str, Any]
+    custom_fields: dict[str, Any]
+    spelling: str  # the address as the CRM spells it, for a contact created now
+
+
+@dataclass
+class PersonInput:
+    observations: list[Observation] = field(default_factory=list)
+    profile: Profile | None = None
+    spelling: str | None = None
+
+
+class RunInput:
+    def __init__(self) -> None:
+        handle, self.path = tempfile.mkstemp(prefix="consent-run-", suffix=".db")
+        os.close(handle)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=OFF")  # scratch data: a crash replays the run
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute("CREATE TABLE seen (email TEXT NOT NULL, object TEXT NOT NULL, "
+                        "record_id TEXT NOT NULL, observation TEXT NOT NULL, part TEXT)")
+        self.db.execute("CREATE TABLE conversions (lead TEXT NOT NULL, contact TEXT NOT NULL, "
+                        "email TEXT)")
+        self._seen: list[tuple] = []
+        self._conversions: list[tuple] = []
+        self.adopted: dict[str, list[RecordKey]] = {}  # a converted Lead's unread Contact
+        self._indexed = False
+
+    def observe(self, seen: Observation, part: ProfilePart | None = None) -> None:
+        self._seen.append((seen.email, seen.key.object, seen.key.record_id,
+                           json.dumps(_plain(seen)),
+                           json.dumps(asdict(part)) if part is not None else None))
+        if len(self._seen) >= BATCH:
+            self._flush()
+
+    def convert(self, conversion: Conversion) -> None:
+        self._conversions.append((json.dumps(_plain(conversion.lead)),
+                                  json.dumps(asdict(conversion.contact)), conversion.email))
+        if len(self._conversions) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._seen:
+            self.db.executemany("INSERT INTO seen VALUES (?, ?, ?, ?, ?)", self._seen)
+        if self._conversions:
+            self.db.executemany("INSERT INTO conversions VALUES (?, ?, ?)", self._conversions)
+        self._seen, self._conversions = [], []
+
+    def _ready(self) -> None:
+        self._flush()
+        if not self._indexed:
+            self.db.execute("CREATE INDEX seen_email ON seen (email)")
+            self.db.execute("CREATE INDEX seen_record ON seen (object, record_id)")
+            self._indexed = True
+
+    def conversions(self) -> Iterator[Conversion]:
+        self._ready()
+        for lead, contact, email in self.db.execute("SELECT * FROM conversions"):
+            yield Conversion(_observation(json.loads(lead)), RecordKey(**json.loads(contact)),
+                             email)
+
+    def owner_of(self, key: RecordKey) -> str | None:
+        """The person this run read ``key`` under, if it read it."""
+        self._ready()
+        row = self.db.execute("SELECT email FROM seen WHERE object = ? AND record_id = ? "
+                              "LIMIT 1", (key.object, key.record_id)).fetchone()
+        return row[0] if row else None
+
+    def emails(self) -> set[str]:
+        self._ready()
+        return {row[0] for row in self.db.execute("SELECT DISTINCT email FROM seen")}
+
+    def people(self, emails: list[str]) -> dict[str, PersonInput]:
+        """The observations and folded profile of each of ``emails`` (one chunk)."""
+        self._ready()
+        found = {email: PersonInput() for email in emails}
+        marks = ",".join("?" * len(emails))
+        rows = self.db.execute(f"SELECT email, observation, part FROM seen "  # noqa: S608
+                               f"WHERE email IN ({marks}) ORDER BY rowid", emails)
+        for email, observation, part in rows:
+            person = found[email]
+            seen = _observation(json.loads(observation))
+            person.observations.append(seen)
+            if part is None:
+                continue
+            contribution = ProfilePart(**json.loads(part))
+            if person.profile is None:
+                person.profile = Profile()
+            if seen.live and seen.selected:
+                person.profile.add(contribution.list_name, contribution.fields,
+                                   contribution.custom_fields, seen.changed_at)
+                person.spelling = person.spelling or contribution.spelling
+            else:
+                person.profile.exit(contribution.list_name)
+        return found
+
+    def close(self) -> None:
+        self.db.close()
+        os.unlink(self.path)
+
+
+def _plain(seen: Observation) -> dict[str, Any]:
+    return asdict(seen)
+
+
+def _observation(data: dict[str, Any]) -> Observation:
+    data["key"] = RecordKey(**data["key"])
+    return Observation(**data)
