@@ -1,0 +1,63 @@
+"""The harness's own logic, in process: scripts from seeds, and the comparison of end states."""
+
+from __future__ import annotations
+
+from chaos.compare import differences, spurious_opt_ins
+from chaos.script import Action, Script, generate
+from chaos.world import Outcome
+
+
+def test_a_seed_gives_one_script_and_another_seed_another():
+    first, again = generate("s:1", 8, 4), generate("s:1", 8, 4)
+    assert first.steps == again.steps and first.acts == again.acts
+    assert generate("s:2", 8, 4).steps != first.steps
+
+
+def test_a_script_edits_only_records_it_created_before():
+    for seed in range(40):
+        created: set[str] = set()
+        for step in generate(f"seed:{seed}", 8, 5).steps:
+            for action in step:
+                if action.kind in ("crm_create", "ap_create"):
+                    created.add(action.label)
+                    continue
+                assert action.label in created, (seed, action)
+                if "into" in action.args:
+                    assert action.args["into"] in created
+                created.update(v for k, v in action.args.items() if k == "new_contact")
+
+
+def _outcome(records: dict, agreed: dict, quiet: bool = True) -> Outcome:
+    return Outcome(records, agreed, [], quiet, [])
+
+
+def _record(person: str, opted_out: bool, state: str = "live") -> dict:
+    return {"person": person, "email": person, "opted_out": opted_out, "state": state}
+
+
+def test_a_lost_opt_out_names_the_person_the_record_and_both_values():
+    calm = _outcome({"salesforce a-lead-1": _record("a@x.io", True),
+                     "autopilot b@x.io": _record("b@x.io", False)}, {"a@x.io": True})
+    shaken = _outcome({"salesforce a-lead-1": _record("a@x.io", False)}, {"a@x.io": False},
+                      quiet=False)
+    found = {d.describe(): d.opt_out_lost for d in differences(calm, shaken)}
+    assert found == {
+        "-: world quiet: undisturbed=True disturbed=False": False,
+        "a@x.io: salesforce a-lead-1 opted_out: undisturbed=True disturbed=False": True,
+        "b@x.io: autopilot b@x.io state: undisturbed=live opted_out=False disturbed=absent":
+            False,
+        "a@x.io: ledger agreed opted_out: undisturbed=True disturbed=False": True,
+    }
+    assert differences(calm, calm) == []
+
+
+def test_a_subscribed_record_is_spurious_only_when_nobody_resubscribed_later():
+    script = Script("s", [[Action("crm_create", "a@x.io", "a-lead-1")], []],
+                    {"a@x.io": [("out", 0)], "b@x.io": [("out", 0), ("in", 1)],
+                     "c@x.io": [("in", 1), ("out", 1)]})
+    outcome = _outcome({"salesforce a-lead-1": _record("a@x.io", False),
+                        "salesforce b-lead-1": _record("b@x.io", False),
+                        "salesforce c-lead-1": _record("c@x.io", False),
+                        "salesforce a-lead-2": _record("a@x.io", False, "deleted")}, {})
+    assert spurious_opt_ins(script, outcome) == [
+        "a@x.io: salesforce a-lead-1 subscribed", "c@x.io: salesforce c-lead-1 subscribed"]
