@@ -7,7 +7,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from consentsync_salesforce import SalesforceSession
+from consentsync_salesforce import Bulk2, SalesforceSession, parse_sf_error
+
+# a record an ingest job left unprocessed (or did not report): sent again, as a lock error is
+UNPROCESSED = {"success": False, "errors": [{
+    "statusCode": "UNPROCESSED_RECORD", "fields": [],
+    "message": "the Bulk job did not process this record (unprocessedrecords)"}]}
 
 
 class SalesforceClient:
@@ -17,6 +22,7 @@ class SalesforceClient:
         self.session = SalesforceSession(config, logger)
         self.max_retries = self.session.retry.max_retries
         self.backoff = self.session.retry.base_delay
+        self.bulk = Bulk2(self.session)
 
     def usage_summary(self) -> str:
         return self.session.usage_text()
@@ -40,3 +46,20 @@ class SalesforceClient:
         return self.session.restful(f"upsert of {sobject} by {external_id_field}",
                                     f"composite/sobjects/{sobject}/{external_id_field}", "PATCH",
                                     json=body) or []
+
+    # Bulk API 2.0
+
+    def bulk_write(self, sobject: str, bodies: list[dict[str, Any]],
+                   external_id_field: str | None = None) -> list[dict[str, Any]]:
+        """One ingest job (update by Id, or upsert by `external_id_field`); per-record results
+        in the sObject Collections shape, in the order sent."""
+        key = external_id_field or "Id"
+        records = [{("Id" if k == "id" else k): v for k, v in b.items() if k != "attributes"}
+                   for b in bodies]
+        result = self.bulk.ingest(sobject, records, external_id_field=external_id_field)
+        done = {row.get(key, ""): {"success": True, "id": row.get("sf__Id"), "errors": []}
+                for row in result.successful}
+        done.update({row.get(key, ""): {"success": False, "id": row.get("sf__Id") or None,
+                                        "errors": [parse_sf_error(row.get("sf__Error", ""))]}
+                     for row in result.failed})
+        return [done.get(str(r.get(key, "")), UNPROCESSED) for r in records]

@@ -9,7 +9,8 @@ from typing import Any
 from .writes import Write
 
 # Transient per-record errors: the same record sent again a little later usually goes through.
-RETRIABLE_ERROR_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION_ROLLED_BACK"})
+RETRIABLE_ERROR_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                   "UNPROCESSED_RECORD"})
 
 
 @dataclass(frozen=True)

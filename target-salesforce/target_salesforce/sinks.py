@@ -17,6 +17,10 @@ from .soql import match_queries
 from .writer import WriteReport, write_all
 from .writes import COLLECTION_LIMIT, Write
 
+DEFAULT_BATCH_SIZE = 10_000
+DEFAULT_BULK_THRESHOLD = 2_000  # writes; below, sObject Collections (200 a call) cost less
+BULK_JOB_RECORDS = 100_000  # records an ingest job takes at most here (its CSV stays small)
+
 if TYPE_CHECKING:
     from .target import TargetSalesforce
 
@@ -24,7 +28,8 @@ if TYPE_CHECKING:
 class SalesforceSink(BatchSink):
     """Updates records by Id or by match field, or upserts them by external id."""
 
-    MAX_SIZE_DEFAULT = COLLECTION_LIMIT
+    # batch_size_rows; a batch at or above bulk_threshold writes through Bulk API 2.0
+    MAX_SIZE_DEFAULT = DEFAULT_BATCH_SIZE
 
     def __init__(self, target: TargetSalesforce, stream_name: str, schema: dict,
                  key_properties: Sequence[str] | None) -> None:
@@ -46,8 +51,12 @@ class SalesforceSink(BatchSink):
         return self.stream_name
 
     @property
-    def max_size(self) -> int:
-        return min(super().max_size, COLLECTION_LIMIT)
+    def bulk_threshold(self) -> int:
+        value = self.config.get("bulk_threshold")
+        return DEFAULT_BULK_THRESHOLD if value is None else int(value)
+
+    def _bulk(self, count: int) -> bool:
+        return bool(self.bulk_threshold) and count >= self.bulk_threshold
 
     @property
     def client(self) -> SalesforceClient:
@@ -86,8 +95,10 @@ class SalesforceSink(BatchSink):
                     self._add(updates, Write(self.sobject, {}, record_id=row["Id"]), fields,
                               record.origin)
         pending = [w for w in updates.values() if w.fields]
-        # one batch fans out to any number of updates: send whole calls, keep the rest
-        full = len(pending) - len(pending) % COLLECTION_LIMIT
+        # one batch fans out to any number of updates: send whole calls, keep the rest (a Bulk
+        # job takes them all)
+        full = len(pending) if self._bulk(len(pending)) else (
+            len(pending) - len(pending) % COLLECTION_LIMIT)
         self._carry = pending[full:]
         report = self._write(pending[:full], [w for w in upserts.values() if w.fields])
         if unmatched:
@@ -156,18 +167,42 @@ class SalesforceSink(BatchSink):
     def _write(self, updates: list[Write], upserts: list[Write]) -> WriteReport:
         retry = {"max_retries": self.client.max_retries, "base_delay": self.client.backoff,
                  "logger": self.logger}
-        report = write_all(self.client.update_collection, updates, **retry)
-        if upserts:
-            field = upserts[0].external_id[0] if upserts[0].external_id else ""
-            upserted = write_all(
-                lambda bodies: self.client.upsert_collection(self.sobject, field, bodies),
-                upserts, **retry)
-            report.written += upserted.written
-            report.calls += upserted.calls
-            report.failures.extend(upserted.failures)
+        report = WriteReport()
+        field = upserts[0].external_id[0] if upserts and upserts[0].external_id else None
+        for writes, external_id in ((updates, None), (upserts, field)):
+            if not writes:
+                continue
+            if self._bulk(len(writes)):
+                self.logger.info("%s: %d %s at least bulk_threshold=%d: one Bulk API 2.0 "
+                                 "ingest job", self.sobject, len(writes),
+                                 "upserts" if external_id else "updates", self.bulk_threshold)
+                part = write_all(lambda bodies, f=external_id: self._send_bulk(bodies, f),
+                                 writes, chunk_size=BULK_JOB_RECORDS, **retry)
+            else:
+                part = write_all(lambda bodies, f=external_id: self._send_rest(bodies, f),
+                                 writes, **retry)
+            report.written += part.written
+            report.calls += part.calls
+            report.failures.extend(part.failures)
         for failure in report.failures:
             self._fail(failure)
         return report
+
+    def _send_rest(self, bodies: list[dict[str, Any]], external_id: str | None
+                   ) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(bodies), COLLECTION_LIMIT):
+            chunk = bodies[start:start + COLLECTION_LIMIT]
+            results.extend(self.client.upsert_collection(self.sobject, external_id, chunk)
+                           if external_id else self.client.update_collection(chunk))
+        return results
+
+    def _send_bulk(self, bodies: list[dict[str, Any]], external_id: str | None
+                   ) -> list[dict[str, Any]]:
+        # records sent again (lock errors, unprocessed) are few: REST is cheaper for them
+        if not self._bulk(len(bodies)):
+            return self._send_rest(bodies, external_id)
+        return self.client.bulk_write(self.sobject, bodies, external_id)
 
     @staticmethod
     def _add(pending: dict[str, Write], write: Write, fields: dict[str, Any], origin: str) -> None:

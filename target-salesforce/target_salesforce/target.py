@@ -12,7 +12,7 @@ from consentsync_salesforce import SalesforceSessionError, connection_properties
 from .client import SalesforceClient
 from .errors import RecordsRejectedError, TargetSalesforceError
 from .failures import FailureLog
-from .sinks import SalesforceSink
+from .sinks import DEFAULT_BATCH_SIZE, DEFAULT_BULK_THRESHOLD, SalesforceSink
 
 DEFAULT_MATCH_FIELDS = {"Lead": "Email", "Contact": "Email", "Account": "PersonEmail"}
 
@@ -30,6 +30,10 @@ class TargetSalesforce(Target):
                     description="Per sObject, the field a record without Id is matched on; "
                                 "every record with that value (case-blind) is updated. "
                                 "Replaces the default map."),
+        th.Property("bulk_threshold", th.IntegerType(minimum=0), default=DEFAULT_BULK_THRESHOLD,
+                    description="Writes of one batch (batch_size_rows, default "
+                                f"{DEFAULT_BATCH_SIZE}) from which they go through one Bulk API "
+                                "2.0 ingest job instead of sObject Collections calls; 0: never."),
         th.Property("external_id_fields", th.ObjectType(additional_properties=th.StringType),
                     default={},
                     description="Per sObject, an external id field: records with neither Id "

@@ -12,7 +12,7 @@ from consentsync_salesforce import RetryPolicy
 
 from .errors import SalesforceCallError
 from .results import RecordFailure, classify_results, failure_for
-from .writes import Write, chunks
+from .writes import COLLECTION_LIMIT, Write, chunks
 
 Send = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 
@@ -25,11 +25,13 @@ class WriteReport:
 
 
 def write_all(send: Send, writes: list[Write], *, max_retries: int, base_delay: float,
-              logger: logging.Logger, sleep: Callable[[float], None] = time.sleep) -> WriteReport:
-    """Write every record, up to 200 a call; final rejections are reported, not raised."""
+              logger: logging.Logger, sleep: Callable[[float], None] = time.sleep,
+              chunk_size: int = COLLECTION_LIMIT) -> WriteReport:
+    """Write every record, `chunk_size` a call (200: sObject Collections); final rejections
+    are reported, not raised."""
     report = WriteReport()
     policy = RetryPolicy(max_retries=max_retries, base_delay=base_delay)
-    for chunk in chunks(writes):
+    for chunk in chunks(writes, chunk_size):
         pending, attempt = chunk, 0
         while pending:
             results = send([w.body() for w in pending])

@@ -8,6 +8,7 @@ import pytest
 
 from consent_sandbox.testing import RunningSandbox
 from consentsync_salesforce import ClientRejected, SalesforceUnavailable
+from target_salesforce.errors import RecordsRejectedError
 from target_salesforce.target import TargetSalesforce
 
 from .conftest import singer_messages, target_config
@@ -248,3 +249,39 @@ def test_a_wrong_client_id_or_secret_says_to_check_the_connected_app(sandbox, se
     message = str(failure.value)
     assert code in message and "Consumer Key" in message and "Renew" not in message
     assert "wrong-value" not in message
+
+
+def test_bulk_writes_report_each_failed_record_and_retry_lock_errors(sandbox, capsys):
+    seed(sandbox)
+    leads = {r["LastName"]: r["Id"] for r in rows(sandbox, "Lead")}
+    sandbox.admin("salesforce", "POST", "/record-failures", json={
+        "object": "Lead", "field": "Id", "values": [leads["Dup1"]], "times": 2,
+        "error_code": "UNABLE_TO_LOCK_ROW", "message": "unable to obtain exclusive access"})
+    sandbox.admin("salesforce", "POST", "/record-failures", json={
+        "object": "Lead", "field": "Id", "values": [leads["Other"]],
+        "error_code": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "message": "Needs a reason"})
+    streams = {"Lead": [{"Email": "dana@x.io", "HasOptedOutOfEmail": True},
+                        {"Id": leads["Other"], "HasOptedOutOfEmail": True}]}
+    with pytest.raises(RecordsRejectedError) as rejected:
+        run_in_process(sandbox, streams, bulk_threshold=1)
+    message = str(rejected.value)
+    assert leads["Other"] in message and "FIELD_CUSTOM_VALIDATION_EXCEPTION" in message
+    assert "Needs a reason" in message and leads["Dup1"] not in message
+    opted = {r["Id"]: r["HasOptedOutOfEmail"] for r in rows(sandbox, "Lead")}
+    assert opted == {leads["Dup1"]: True, leads["Dup2"]: True, leads["Other"]: False}
+    assert "STATE" not in capsys.readouterr().out  # held back: the next run sends it again
+    ingest = sum(c["count"] for c in sandbox.calls("salesforce")["calls"]
+                 if c["method"] == "POST" and c["endpoint"].endswith("jobs/ingest"))
+    assert ingest == 3  # the job, then two retries of the locked record
+
+
+def test_bulk_and_rest_writes_leave_salesforce_alike(sandbox):
+    def written(bulk_threshold: int) -> list[tuple]:
+        seed(sandbox)
+        run_in_process(sandbox, opt_out_streams("dana@x.io", True), bulk_threshold=bulk_threshold)
+        found = sorted((s, r["LastName"], r.get(OPT_OUT_FIELD[s])) for s in EMAIL_FIELD
+                       for r in rows(sandbox, s))
+        sandbox.admin("salesforce", "POST", "/reset")
+        return found
+
+    assert written(1) == written(0)
