@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 import requests
@@ -15,12 +17,17 @@ from api_pacing import Progress
 
 from . import schemas
 from .client import AutopilotStream
+from .feed_store import EventStore
 from .pagination import BookmarkPaginator
 from .records import contact_record
 from .scan_memory import ScanMemory
 from .timestamps import format_timestamp, parse_timestamp
 
 DEFAULT_SAFETY_MARGIN_SECONDS = 300
+DEFAULT_FULL_SCAN_HOURS = 24
+PAGE_SIZE = 100
+# the change feed's keys in the contacts stream's state
+FEED_POSITION, FULL_SCAN_AT, RECEIVER_START = "feed_event_id", "full_scan_at", "receiver_start"
 
 
 class BookmarkPagedStream(AutopilotStream):
@@ -62,6 +69,7 @@ class ContactsStream(BookmarkPagedStream):
         self._signpost: str | None = None
         self._since: datetime | None = None
         self._memory: ScanMemory | None = None
+        self._scan_started_at = datetime.now(UTC)
         self._replaying = False
         self.scanned = 0
         self.emitted = 0
@@ -78,8 +86,35 @@ class ContactsStream(BookmarkPagedStream):
         return self._signpost
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        started_at = datetime.now(UTC)
         state = self.get_context_state(context)
+        feed = self._feed()
+        scan_covers = 0
+        if feed is not None:
+            position = int(state.get(FEED_POSITION) or 0)
+            # Meltano handed this position in: it is durable, the events before it are done
+            feed.consumed(position)
+            up_to = feed.last_id()
+            due = self._full_scan_due(state, feed)
+            if not due:
+                events = feed.after(position, up_to)
+                ids = list(dict.fromkeys(e.contact_id for e in events))
+                if not self._cheaper_to_scan(len(ids)):
+                    yield from self._read_named(ids, len(events))
+                    state[FEED_POSITION] = up_to  # after the last record
+                    return
+                self.logger.info("Change feed: %d contacts named, a full scan is cheaper",
+                                 len(ids))
+            else:
+                self.logger.info("Change feed: full scan (%s)", due)
+            scan_covers = up_to  # every event received before the scan: the scan reads it
+        yield from self._scan(context, state)
+        if feed is not None:
+            state[FEED_POSITION] = max(scan_covers, int(state.get(FEED_POSITION) or 0))
+            state[FULL_SCAN_AT] = format_timestamp(self._scan_started_at)
+            state[RECEIVER_START] = feed.last_start()
+
+    def _scan(self, context: Context | None, state: dict) -> Iterable[dict[str, Any]]:
+        started_at = self._scan_started_at = datetime.now(UTC)
         self._since = self.get_starting_timestamp(context)
         self._memory = ScanMemory(state, started_at, self.margin_seconds)
         yield from super().get_records(context)
@@ -97,6 +132,66 @@ class ContactsStream(BookmarkPagedStream):
             "window, %d of them emitted again)", self.scanned, self.emitted,
             self._since.isoformat() if self._since else "the beginning", memory.held,
             memory.re_emitted)
+
+    # the change feed
+
+    def _feed(self) -> EventStore | None:
+        path = self.config.get("events_db")
+        return EventStore(path) if path else None
+
+    def _full_scan_due(self, state: dict, feed: EventStore) -> str:
+        """Why the safety net must run now ("" when it need not)."""
+        last = state.get(FULL_SCAN_AT)
+        if not last:
+            return "no full scan yet"
+        if state.get(RECEIVER_START) != feed.last_start():
+            return "the hook receiver restarted since: hooks may have been lost meanwhile"
+        hours = float(self.config.get("full_scan_interval_hours", DEFAULT_FULL_SCAN_HOURS))
+        if datetime.now(UTC) - parse_timestamp(last) >= timedelta(hours=hours):
+            return f"the last one is more than {hours:g} h old"
+        return ""
+
+    def _cheaper_to_scan(self, named: int) -> bool:
+        """One call a named contact, or one a page of 100: the total tells, when it matters."""
+        if named <= PAGE_SIZE:
+            return False
+        prepared = self.build_prepared_request(method="GET", url=self.get_url(None),
+                                               headers=self.http_headers)
+        total = self.request_decorator(self._request)(prepared, None).json().get(
+            "total_contacts")
+        return isinstance(total, int) and math.ceil(total / PAGE_SIZE) <= named
+
+    def _read_named(self, ids: list[str], events: int) -> Iterable[dict[str, Any]]:
+        gone = 0
+        self._replaying = True  # records already: post_process passes them through
+        progress = Progress(self.logger, "contacts read from the change feed", len(ids))
+        for contact_id in ids:
+            raw = self._get_contact(contact_id)
+            progress.advance()
+            if raw is None:
+                gone += 1  # deleted since: Autopilot reads it no more
+                continue
+            self.emitted += 1
+            yield contact_record(raw)
+        self._replaying = False
+        self.logger.info("Change feed: %d events, %d contacts read, %d emitted, %d deleted "
+                         "since", events, len(ids), self.emitted, gone)
+
+    def _get_contact(self, contact_id: str) -> dict | None:
+        url = f"{self.url_base}/contact/{self.path_part(contact_id)}"
+        prepared = self.build_prepared_request(method="GET", url=url, headers=self.http_headers)
+
+        def send(request: requests.PreparedRequest,
+                 context: Context | None) -> requests.Response | None:
+            response = self.requests_session.send(self.authenticator(request),
+                                                  timeout=self.timeout)
+            if response.status_code == HTTPStatus.NOT_FOUND:
+                return None
+            self.validate_response(response)
+            return response
+
+        response = self.request_decorator(send)(prepared, None)
+        return None if response is None else response.json()
 
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         if self.progress is None:  # the first page names the total

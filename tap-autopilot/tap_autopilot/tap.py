@@ -10,7 +10,12 @@ from singer_sdk import typing as th
 
 from api_pacing import shared_bucket
 
-from .streams import DEFAULT_SAFETY_MARGIN_SECONDS, STREAM_TYPES, AutopilotStream
+from .streams import (
+    DEFAULT_FULL_SCAN_HOURS,
+    DEFAULT_SAFETY_MARGIN_SECONDS,
+    STREAM_TYPES,
+    AutopilotStream,
+)
 from .throttle import ThrottledSession
 
 
@@ -36,6 +41,15 @@ class TapAutopilot(Tap):
                     default=DEFAULT_SAFETY_MARGIN_SECONDS,
                     description="The contacts bookmark never passes the scan's start minus this "
                                 "margin (covers clock skew and changes made during the scan)."),
+        th.Property("events_db", th.StringType,
+                    description="The SQLite file `autopilot-hook-receiver` writes Autopilot's "
+                                "REST hook events to. Set: a run reads only the contacts the "
+                                "new events name (one call each), plus a full scan every "
+                                "full_scan_interval_hours. Unset: every run is a full scan."),
+        th.Property("full_scan_interval_hours", th.NumberType, default=DEFAULT_FULL_SCAN_HOURS,
+                    description="With events_db: hours between full scans, the safety net for "
+                                "hooks Autopilot failed to deliver or dropped (a receiver "
+                                "restart also brings one forward)."),
     ).to_dict()
 
     @cached_property

@@ -87,6 +87,9 @@ def admin_routes(api: Api) -> list[Route]:
     async def deliveries(request: Request) -> Response:
         return JSONResponse(list(api.hooks.delivered))
 
+    async def dropped(request: Request) -> Response:
+        return JSONResponse(list(api.hooks.dropped))
+
     return [
         Route(f"{p}/reset", reset, methods=["POST"]),
         Route(f"{p}/contacts", all_contacts, methods=["GET"]),
@@ -95,4 +98,5 @@ def admin_routes(api: Api) -> list[Route]:
         Route(f"{p}/contacts/{{ref}}", remove, methods=["DELETE"]),
         Route(f"{p}/contacts/{{ref}}/hardbounce", bounce, methods=["POST"]),
         Route(f"{p}/hooks/deliveries", deliveries, methods=["GET"]),
+        Route(f"{p}/hooks/dropped", dropped, methods=["GET"]),
     ]

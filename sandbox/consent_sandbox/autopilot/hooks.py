@@ -37,7 +37,8 @@ def is_loopback_url(url: str) -> bool:
 
 
 class HookDelivery:
-    """One worker thread delivers in order; `delivered` keeps what was accepted, for tests."""
+    """One worker thread delivers in order; `delivered` keeps what was accepted and `dropped`
+    what failed every try, for tests."""
 
     def __init__(self, store: Store, db_path: Path, read: Callable[[dict], dict]) -> None:
         self.store = store
@@ -45,6 +46,7 @@ class HookDelivery:
         self.read = read  # the contact as the API reads it (with its lists)
         self.queue: queue.Queue[tuple[str, str, str, dict]] = queue.Queue()
         self.delivered: list[dict] = []
+        self.dropped: list[dict] = []  # every try failed: Autopilot gives the event up
         threading.Thread(target=self._worker, name="autopilot-hooks", daemon=True).start()
 
     def fire(self, events: list[str], contact: dict, notify: bool = True) -> None:
@@ -63,6 +65,7 @@ class HookDelivery:
             except queue.Empty:
                 break
         self.delivered.clear()
+        self.dropped.clear()
 
     def _worker(self) -> None:
         session = requests.Session()
@@ -90,3 +93,8 @@ class HookDelivery:
                     break
                 if attempt < ATTEMPTS:
                     time.sleep(BACKOFF_SECONDS * attempt)
+                else:
+                    self.dropped.append({
+                        "hook_id": hook_id, "event": event, "target_url": url,
+                        "contact_id": contact.get("contact_id"), "email": contact.get("Email"),
+                        "attempts": attempt, "last_status": status})
