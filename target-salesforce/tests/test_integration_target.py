@@ -285,3 +285,19 @@ def test_bulk_and_rest_writes_leave_salesforce_alike(sandbox):
         return found
 
     assert written(1) == written(0)
+
+
+@pytest.mark.parametrize("bulk_threshold", [0, 1])
+def test_upsert_by_external_id_over_rest_and_bulk(sandbox, bulk_threshold):
+    sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+        {"LastName": "Known", "Company": "C", "Email": "known@x.io", "External_Id__c": "e-1"}])
+    streams = {"Lead": [{"External_Id__c": f"e-{i}", "LastName": f"E{i}", "Company": "C",
+                         "HasOptedOutOfEmail": True} for i in (1, 2)]}
+    run_in_process(sandbox, streams, match_fields={}, bulk_threshold=bulk_threshold,
+                   external_id_fields={"Lead": "External_Id__c"})
+    leads = {r["External_Id__c"]: (r["LastName"], r["HasOptedOutOfEmail"])
+             for r in rows(sandbox, "Lead")}
+    assert leads == {"e-1": ("E1", True), "e-2": ("E2", True)}
+    jobs = sum(c["count"] for c in sandbox.calls("salesforce")["calls"]
+               if c["method"] == "POST" and c["endpoint"].endswith("jobs/ingest"))
+    assert jobs == (1 if bulk_threshold else 0)
