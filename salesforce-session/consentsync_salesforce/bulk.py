@@ -43,7 +43,8 @@ def from_csv(value: str, describe_type: str) -> Any:
 
 
 def to_csv_value(value: object) -> str:
-    if value is None:
+    # REST stores an empty text as null; in an upload an empty value would leave the field alone
+    if value is None or value == "":
         return BULK_NULL
     if isinstance(value, bool):
         return "true" if value else "false"

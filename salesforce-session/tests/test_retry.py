@@ -60,3 +60,25 @@ def test_password_grant_appends_the_security_token_and_hides_secrets():
 def test_missing_credentials_are_named():
     with pytest.raises(ConfigurationError, match="refresh_token"):
         Credentials.from_config({"client_id": "id", "client_secret": "s"})
+
+
+def test_upload_csv_nulls_empties_and_leaves_unsent_fields_alone():
+    from consentsync_salesforce.bulk import read_csv, write_csv
+
+    text = write_csv([{"Id": "1", "Phone": None, "Title": ""},
+                      {"Id": "2", "HasOptedOutOfEmail": True, "Note": 'a "quoted",\nline'}])
+    assert text.splitlines()[0] == "Id,Phone,Title,HasOptedOutOfEmail,Note"
+    rows = read_csv(text)
+    assert rows[0] == {"Id": "1", "Phone": "#N/A", "Title": "#N/A", "HasOptedOutOfEmail": "",
+                       "Note": ""}
+    assert rows[1]["HasOptedOutOfEmail"] == "true" and rows[1]["Note"] == 'a "quoted",\nline'
+
+
+def test_sf_error_reads_code_message_and_fields():
+    from consentsync_salesforce import parse_sf_error
+
+    assert parse_sf_error("INVALID_EMAIL_ADDRESS:Email: invalid email address: x:Email --") == {
+        "statusCode": "INVALID_EMAIL_ADDRESS", "message": "Email: invalid email address: x",
+        "fields": ["Email"]}
+    assert parse_sf_error("UNABLE_TO_LOCK_ROW:unable to obtain exclusive access:--")[
+        "fields"] == []
