@@ -54,6 +54,7 @@ class RecordMemory:
     selected: bool = True  # False once out of the selection criteria (R5, R8)
     writable: bool = True  # False for a converted Lead: the CRM refuses writes to it
     native_id: str | None = None  # the platform's own id of a contact, once read
+    platform_state: str | None = None  # the platform adapter's notes; the rules never read it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,7 @@ class Observation:
     writable: bool = True
     why: str = "opt-out flag"  # the source field behind `opted_out`
     native_id: str | None = None
+    platform_state: str | None = None  # passed through to the record's memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +291,8 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
         records[seen.key] = RecordMemory(
             seen.key, observed, observed_at, pending, pending_at, prior_at, pending_run,
             seen.live, seen.selected, seen.writable,
-            seen.native_id or (old.native_id if old else None))
+            seen.native_id or (old.native_id if old else None),
+            seen.platform_state or (old.platform_state if old else None))
 
     if echoed_outs and memory.agreed:
         # an opt-out we wrote, read back, may hide the person's own opt-out of that record made

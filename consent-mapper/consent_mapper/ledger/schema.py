@@ -46,6 +46,7 @@ records = Table(
     Column("selected", Boolean, nullable=False),
     Column("writable", Boolean, nullable=False),
     Column("native_id", String(64), nullable=True),  # the platform's own contact id
+    Column("platform_state", Text, nullable=True),  # the platform adapter's own notes (JSON)
     Column("updated_at", String(40), nullable=False),
     Index("ix_ledger_records_email", "email"),
     Index("ix_ledger_records_pending", "system", "pending"),

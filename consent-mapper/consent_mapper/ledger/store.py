@@ -38,7 +38,7 @@ HEAD_REVISION = "0002"
 CHUNK = 500  # keys per IN (...) query: well under SQLite's bound-parameter limit
 RECORD_COLUMNS = ("email", "role", "observed", "observed_at", "pending", "pending_at",
                   "prior_at", "pending_run", "live", "selected", "writable", "native_id",
-                  "updated_at")
+                  "platform_state", "updated_at")
 PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed", "updated_at")
 
 
@@ -246,7 +246,8 @@ class LedgerTransaction:
                 "pending_at": record.pending_at, "prior_at": record.prior_at,
                 "pending_run": record.pending_run, "live": record.live,
                 "selected": record.selected, "writable": record.writable,
-                "native_id": record.native_id, "updated_at": stamp})
+                "native_id": record.native_id, "platform_state": record.platform_state,
+                "updated_at": stamp})
         self._gone.extend(set(old) - set(memory.records))
 
     def audit(self, run_id: int, email: str, events: Iterable[AuditEvent]) -> None:
@@ -333,7 +334,7 @@ def _memory(row: object) -> RecordMemory:
     return RecordMemory(  # type: ignore[attr-defined]
         _key(r), r.observed, r.observed_at, r.pending, r.pending_at,  # type: ignore
         r.prior_at, r.pending_run, bool(r.live), bool(r.selected),  # type: ignore
-        bool(r.writable), r.native_id)  # type: ignore[attr-defined]
+        bool(r.writable), r.native_id, r.platform_state)  # type: ignore[attr-defined]
 
 
 __all__ = ["CRM", "PLATFORM", "Ledger", "LedgerTransaction", "LeaseHeld", "now_iso"]

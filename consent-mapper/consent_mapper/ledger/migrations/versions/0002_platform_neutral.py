@@ -3,7 +3,9 @@
 Every record says which role it plays (crm, platform) beside the product it lives in (`system`),
 so a second platform is a value, not a schema. `observed_at`, `pending_at` and `prior_at` let the
 rules tell our own older write, read back, from a new change (CONSENT-RULES R2, R6, R7);
-`selected` keeps records out of the selection criteria apart from deleted ones (R5, R8). Runs
+`selected` keeps records out of the selection criteria apart from deleted ones (R5, R8);
+`platform_state` is what a platform adapter keeps of a contact (ActiveCampaign: the lists the
+sync unsubscribed it from, to subscribe it back to exactly those). Runs
 record their platform; `ledger_leases` keeps two runs of one direction from deciding at once.
 
 Revision ID: 0002
@@ -27,6 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("prior_at", sa.String(40), nullable=True))
         batch.add_column(sa.Column("selected", sa.Boolean, nullable=True))
         batch.add_column(sa.Column("native_id", sa.String(64), nullable=True))
+        batch.add_column(sa.Column("platform_state", sa.Text, nullable=True))
     op.execute("UPDATE ledger_records SET role = CASE WHEN system = 'salesforce' "
                "THEN 'crm' ELSE 'platform' END")
     # release 0.1 kept one `live` flag for "deleted or out of the selection"; both stay as they
@@ -56,5 +59,6 @@ def downgrade() -> None:
         batch.drop_column("platform")
     op.drop_index("ix_ledger_records_role", "ledger_records")
     with op.batch_alter_table("ledger_records") as batch:
-        for name in ("role", "observed_at", "pending_at", "prior_at", "selected", "native_id"):
+        for name in ("role", "observed_at", "pending_at", "prior_at", "selected", "native_id",
+                     "platform_state"):
             batch.drop_column(name)
