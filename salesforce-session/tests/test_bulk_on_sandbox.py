@@ -37,11 +37,15 @@ def calls(sandbox) -> Counter:
                     for c in sandbox.calls("salesforce")["calls"]})
 
 
-def test_a_query_job_reads_what_rest_reads_deleted_rows_too(sandbox, session):
+def test_a_query_job_reads_what_rest_reads_and_its_calls_are_retried(sandbox, session):
     ids = sandbox.admin("salesforce", "POST", "/records/Lead", json=[
         {"LastName": f"B{i}", "Company": "C", "Email": f"b{i}@x.io",
          "HasOptedOutOfEmail": i % 2 == 0} for i in range(30)]).json()["ids"]
     session.restful("delete", f"sobjects/Lead/{ids[0]}", "DELETE")
+    for method, endpoint, status in (("POST", "jobs/query", 503), ("GET", "jobs/query/{", 500),
+                                     ("GET", "results", 429)):
+        sandbox.admin("salesforce", "POST", "/faults", json={
+            "status": status, "count": 1, "endpoint": endpoint, "method": method})
     soql = "SELECT Id, Email, HasOptedOutOfEmail, IsDeleted, SystemModstamp FROM Lead"
     types = {"HasOptedOutOfEmail": "boolean", "IsDeleted": "boolean"}
     bulk = [{k: from_csv(v, types.get(k, "string")) for k, v in row.items()}
