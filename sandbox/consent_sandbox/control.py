@@ -57,8 +57,10 @@ def start(state_dir: Path, serve_args: list[str], timeout: float = 120) -> dict:
     )
     (state_dir / PID_FILE).write_text(str(process.pid))
     endpoints = wait_for_endpoints(state_dir, process, timeout)
+    ac = endpoints.get("activecampaign", {}).get("base_url")
     print(f"sandbox started: Salesforce {endpoints['salesforce']['instance_url']}, "
-          f"Autopilot {endpoints['autopilot']['base_url']} (state in {state_dir})")
+          f"Autopilot {endpoints['autopilot']['base_url']}"
+          f"{f', ActiveCampaign {ac}' if ac else ''} (state in {state_dir})")
     return endpoints
 
 
