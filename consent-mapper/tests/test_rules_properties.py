@@ -39,6 +39,7 @@ EPOCH = datetime(2026, 3, 1, tzinfo=UTC)
 RESUBSCRIBE_RACE = "a re-subscribe from the other system overwrote an opt-out made after the " \
                    "last read"
 REMOVE_RACE = "on_exit=remove deleted a contact whose opt-out was made after the last read"
+MOVED_AWAY = "an opt-out no run had read moved to another address with its record"
 
 
 class Killed(Exception):  # noqa: N818 - it names what happened to the run
@@ -59,13 +60,17 @@ class SfRecord:
     deleted: bool = False
     selected: bool = True
     unread_opt_out: bool = False  # a person's opt-out here that no committed run has read
+    known: bool = False  # the sync has read or written it: it had a belief about it
+    converted_to: str | None = None  # a converted Lead: read-only, its Contact is the person
 
     def row(self) -> dict:
         row = {"Id": self.id, "Email": self.email, "HasOptedOutOfEmail": self.opted_out,
                "IsDeleted": self.deleted, "LastName": f"Name {self.id}",
                "SystemModstamp": _stamp(self.modstamp).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
                "in_selection": self.selected}
-        row |= {"IsConverted": False} if self.object == "Lead" else {"IsPersonAccount": False}
+        row |= ({"IsConverted": self.converted_to is not None,
+                 "ConvertedContactId": self.converted_to} if self.object == "Lead"
+                else {"IsPersonAccount": False})
         return row
 
 
@@ -77,6 +82,7 @@ class ApContact:
     updated_at: int
     bounced: bool = False
     unread_opt_out: bool = False
+    known: bool = False
 
     @property
     def opted_out(self) -> bool:
@@ -119,9 +125,10 @@ class World:
     # people editing their records
 
     def records_of(self, email: str) -> list[SfRecord | ApContact]:
-        """The person's live records, in a stable order."""
+        """The person's live records that hold consent, in a stable order."""
         found: list[SfRecord | ApContact] = sorted(
-            (r for r in self.sf.values() if r.email.lower() == email and not r.deleted),
+            (r for r in self.sf.values()
+             if r.email.lower() == email and not r.deleted and r.converted_to is None),
             key=lambda r: r.id)
         contact = self.ap.get(email)
         return found + ([contact] if contact else [])
@@ -175,6 +182,28 @@ class World:
         elif kind == "select" and sf_live:  # a field the selection criteria read changed
             record = sf_live[step[2] % len(sf_live)]
             record.selected, record.modstamp = not record.selected, self.now
+        elif kind == "readdress" and sf_live:  # someone corrects the address to another's
+            record = sf_live[step[2] % len(sf_live)]
+            other = PEOPLE[(step[1] + 1) % len(PEOPLE)]
+            if record.opted_out and record.unread_opt_out:
+                self.excluded.setdefault(who, MOVED_AWAY)
+            record.email, record.modstamp = other, self.now
+            # the record brings its opt-out to its new person (R4: new to them, it counts)
+            self.intend(other, False, record.opted_out, record)
+        elif kind == "convert":
+            leads = [r for r in sf_live if r.object == "Lead"]
+            if not leads:
+                return
+            lead = leads[step[2] % len(leads)]
+            contacts = [r for r in sf_live if r.object == "Contact"]
+            if step[3] and contacts:  # into the person's existing Contact, which keeps its box
+                contact = contacts[0]
+            else:  # into a new Contact, which copies the Lead's box
+                contact = SfRecord(self.new_id("003"), "Contact", lead.email, lead.opted_out,
+                                   self.now, selected=lead.selected,
+                                   unread_opt_out=lead.unread_opt_out)
+                self.sf[contact.id] = contact
+            lead.converted_to, lead.modstamp = contact.id, self.now
         else:
             return
         self.log.append(f"t={self.now} {step}")
@@ -235,7 +264,7 @@ class World:
             return 0
         mapper.process_endofpipe()
         for record in read:  # the ledger committed what this run read
-            record.unread_opt_out = False
+            record.unread_opt_out, record.known = False, True
         records = [m for m in emitted if isinstance(m, RecordMessage)]
         assert isinstance(emitted[-1], StateMessage) and emitted[-1].value == state, \
             "the tap's STATE must pass, unchanged, after every record"
@@ -271,17 +300,20 @@ class World:
         value = record[flag]
         if "Id" in record:
             target = self.sf.get(record["Id"])
-            if target is None or target.deleted or target.object != stream:
-                return 1  # ENTITY_IS_DELETED: the run fails, STATE is held back
+            if target is None or target.deleted or target.object != stream \
+                    or target.converted_to is not None:
+                return 1  # ENTITY_IS_DELETED, CANNOT_UPDATE_CONVERTED_LEAD: STATE held back
             targets = [target]
         else:
             match = str(record.get("Email") or record.get("PersonEmail")).lower()
             targets = [r for r in self.sf.values() if r.object == stream and not r.deleted
-                       and r.email.lower() == match and r.opted_out != value]
+                       and r.converted_to is None and r.email.lower() == match
+                       and r.opted_out != value]
         for target in targets:
-            if target.opted_out and not value and target.unread_opt_out:
+            if target.opted_out and not value and target.unread_opt_out and target.known:
                 self.excluded.setdefault(target.email.lower(), RESUBSCRIBE_RACE)
             target.opted_out, target.modstamp, target.unread_opt_out = value, self.now, False
+            target.known = True
         return 0
 
     def apply_autopilot(self, record: dict) -> None:
@@ -291,19 +323,21 @@ class World:
         contact = self.ap.get(email)
         if record.get("_sdc_deleted_at"):
             if contact is not None:
-                if contact.opted_out and contact.unread_opt_out:
+                if contact.opted_out and contact.unread_opt_out and contact.known:
                     self.excluded.setdefault(email, REMOVE_RACE)
                 del self.ap[email]
             return
         if contact is None:
             self.ap[email] = ApContact(self.new_id("person_"), record["Email"].strip(),
-                                       bool(record.get("unsubscribed")), self.now)
+                                       bool(record.get("unsubscribed")), self.now, known=True)
             return
         if "unsubscribed" in record and record["unsubscribed"] != contact.unsubscribed:
-            if contact.opted_out and not contact.bounced and contact.unread_opt_out:
+            if contact.opted_out and not contact.bounced and contact.unread_opt_out \
+                    and contact.known:
                 self.excluded.setdefault(email, RESUBSCRIBE_RACE)
             contact.unsubscribed, contact.updated_at = record["unsubscribed"], self.now
             contact.unread_opt_out = False
+        contact.known = True
 
     # the end state
 
@@ -390,6 +424,8 @@ steps = st.lists(st.one_of(
               st.booleans(), WEIGHTED),
     st.tuples(st.just("delete"), who, st.integers(0, 3)),
     st.tuples(st.just("select"), who, st.integers(0, 3)),
+    st.tuples(st.just("readdress"), who, st.integers(0, 3)),
+    st.tuples(st.just("convert"), who, st.integers(0, 3), st.booleans()),
     st.tuples(st.just("wait"), st.integers(3, 40)),
 ), max_size=16)
 
@@ -418,6 +454,8 @@ def test_any_history_converges_quietly_without_losing_an_opt_out(ledger_url, ini
     _empty(ledger_url)
     world = World(ledger_url, on_exit, margin, sf={r.id: r for r in records},
                   ap={c.email.lower(): c for c in contacts})
+    for record in (*records, *contacts):
+        record.unread_opt_out = record.opted_out  # no run has read them yet
     for email in PEOPLE:  # what the systems held before the sync: R1, deleted records too (R8)
         if any(r.opted_out for r in records if r.email.lower() == email) \
                 or any(c.opted_out for c in contacts if c.email.lower() == email):
@@ -448,6 +486,8 @@ def _check_person(world: World, email: str, history: str) -> None:
         out = bool(agreed)  # no live record left: the ledger keeps the consent (R8)
     if email in world.excluded:
         event(f"excluded: {world.excluded[email]}")
+        if world.excluded[email] == MOVED_AWAY:
+            return  # what the sync could see of this person's consent left with the record
         assert out or False in intents or True not in intents, f"{where}\nopted in unasked"
         return
     if intents and not intents[-1] and out:
