@@ -99,6 +99,8 @@ class World:
     ledger_url: str
     on_exit: str
     margin: int  # tap-autopilot's safety margin, in simulated seconds
+    retry_after_runs: int = 1
+    skew: tuple[int, int] = (0, 0)  # Salesforce's and Autopilot's clocks against ours
     sf: dict[str, SfRecord] = field(default_factory=dict)
     ap: dict[str, ApContact] = field(default_factory=dict)  # by lower-cased address
     now: int = 100
@@ -113,6 +115,14 @@ class World:
 
     def now_iso(self) -> str:
         return _stamp(self.now).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    @property
+    def sf_now(self) -> int:  # the systems' clocks may run a little off ours
+        return self.now + self.skew[0]
+
+    @property
+    def ap_now(self) -> int:
+        return self.now + self.skew[1]
 
     def tick(self, seconds: int = 1) -> int:
         self.now += seconds
@@ -149,45 +159,45 @@ class World:
             if isinstance(record, SfRecord):
                 if record.opted_out == step[3]:
                     return  # ticking a ticked box is no act
-                record.opted_out, record.modstamp = step[3], self.now
+                record.opted_out, record.modstamp = step[3], self.sf_now
             else:
                 if record.unsubscribed == step[3]:
                     return
-                record.unsubscribed, record.updated_at = step[3], self.now
+                record.unsubscribed, record.updated_at = step[3], self.ap_now
             self.intend(who, before, record.opted_out, record)
         elif kind == "touch" and live:  # an edit of another field: only the stamp moves
             record = live[step[2] % len(live)]
             if isinstance(record, SfRecord):
-                record.modstamp = self.now
+                record.modstamp = self.sf_now
             else:
-                record.updated_at = self.now
+                record.updated_at = self.ap_now
         elif kind == "bounce" and who in self.ap and not self.ap[who].bounced:
             contact = self.ap[who]
             before = contact.opted_out
-            contact.bounced, contact.updated_at = True, self.now
+            contact.bounced, contact.updated_at = True, self.ap_now
             self.intend(who, before, contact.opted_out, contact)
         elif kind == "new" and step[2] == "autopilot":
             if who not in self.ap:  # a sign-up form, or an import with the box ticked
-                self.ap[who] = ApContact(self.new_id("person_"), who, step[3], self.now)
+                self.ap[who] = ApContact(self.new_id("person_"), who, step[3], self.ap_now)
                 self.intend(who, False, step[3], self.ap[who])
         elif kind == "new":
             spelling = who.upper() if step[4] else who
             record = SfRecord(self.new_id("00Q" if step[2] == "Lead" else "003"), step[2],
-                              spelling, step[3], self.now)
+                              spelling, step[3], self.sf_now)
             self.sf[record.id] = record
             self.intend(who, False, step[3], record)  # R4: an unticked box is no opt-in
         elif kind == "delete" and sf_live:
             record = sf_live[step[2] % len(sf_live)]
-            record.deleted, record.modstamp = True, self.now
+            record.deleted, record.modstamp = True, self.sf_now
         elif kind == "select" and sf_live:  # a field the selection criteria read changed
             record = sf_live[step[2] % len(sf_live)]
-            record.selected, record.modstamp = not record.selected, self.now
+            record.selected, record.modstamp = not record.selected, self.sf_now
         elif kind == "readdress" and sf_live:  # someone corrects the address to another's
             record = sf_live[step[2] % len(sf_live)]
             other = PEOPLE[(step[1] + 1) % len(PEOPLE)]
             if record.opted_out and record.unread_opt_out:
                 self.excluded.setdefault(who, MOVED_AWAY)
-            record.email, record.modstamp = other, self.now
+            record.email, record.modstamp = other, self.sf_now
             # the record brings its opt-out to its new person (R4: new to them, it counts)
             self.intend(other, False, record.opted_out, record)
         elif kind == "convert":
@@ -200,10 +210,10 @@ class World:
                 contact = contacts[0]
             else:  # into a new Contact, which copies the Lead's box
                 contact = SfRecord(self.new_id("003"), "Contact", lead.email, lead.opted_out,
-                                   self.now, selected=lead.selected,
+                                   self.sf_now, selected=lead.selected,
                                    unread_opt_out=lead.unread_opt_out)
                 self.sf[contact.id] = contact
-            lead.converted_to, lead.modstamp = contact.id, self.now
+            lead.converted_to, lead.modstamp = contact.id, self.sf_now
         else:
             return
         self.log.append(f"t={self.now} {step}")
@@ -248,7 +258,8 @@ class World:
         else:
             messages, state, read = self.read_autopilot()
         mapper = ConsentMapper(config={"direction": direction, "ledger_url": self.ledger_url,
-                                       "on_exit": self.on_exit})
+                                       "on_exit": self.on_exit,
+                                       "retry_after_runs": self.retry_after_runs})
         emitted: list = []
         mapper.write_message = emitted.append  # type: ignore[method-assign]
         for message in messages:
@@ -312,7 +323,7 @@ class World:
         for target in targets:
             if target.opted_out and not value and target.unread_opt_out and target.known:
                 self.excluded.setdefault(target.email.lower(), RESUBSCRIBE_RACE)
-            target.opted_out, target.modstamp, target.unread_opt_out = value, self.now, False
+            target.opted_out, target.modstamp, target.unread_opt_out = value, self.sf_now, False
             target.known = True
         return 0
 
@@ -329,13 +340,13 @@ class World:
             return
         if contact is None:
             self.ap[email] = ApContact(self.new_id("person_"), record["Email"].strip(),
-                                       bool(record.get("unsubscribed")), self.now, known=True)
+                                       bool(record.get("unsubscribed")), self.ap_now, known=True)
             return
         if "unsubscribed" in record and record["unsubscribed"] != contact.unsubscribed:
             if contact.opted_out and not contact.bounced and contact.unread_opt_out \
                     and contact.known:
                 self.excluded.setdefault(email, RESUBSCRIBE_RACE)
-            contact.unsubscribed, contact.updated_at = record["unsubscribed"], self.now
+            contact.unsubscribed, contact.updated_at = record["unsubscribed"], self.ap_now
             contact.unread_opt_out = False
         contact.known = True
 
@@ -393,7 +404,7 @@ WEIGHTED = st.sampled_from([False, False, False, True])
 
 
 @st.composite
-def worlds(draw: st.DrawFn) -> tuple[list[SfRecord], list[ApContact], str, int]:
+def worlds(draw: st.DrawFn) -> tuple[list[SfRecord], list[ApContact], dict]:
     records, contacts = [], []
     for n, email in enumerate(PEOPLE):
         for i in range(draw(st.integers(0, 3))):
@@ -406,8 +417,11 @@ def worlds(draw: st.DrawFn) -> tuple[list[SfRecord], list[ApContact], str, int]:
             spelling = email.capitalize() if draw(WEIGHTED) else email
             contacts.append(ApContact(f"person_{n}", spelling, draw(st.booleans()),
                                       draw(st.integers(0, 50)), bounced=draw(WEIGHTED)))
-    return records, contacts, draw(st.sampled_from(["keep", "remove"])), \
-        draw(st.sampled_from([0, 10, 30]))
+    skew = st.sampled_from([0, 0, -1, 1])
+    return records, contacts, {"on_exit": draw(st.sampled_from(["keep", "remove"])),
+                               "margin": draw(st.sampled_from([0, 10, 30])),
+                               "retry_after_runs": draw(st.sampled_from([1, 1, 2])),
+                               "skew": (draw(skew), draw(skew))}
 
 
 who = st.integers(0, len(PEOPLE) - 1)
@@ -450,9 +464,9 @@ EXAMPLES = int(os.environ.get("CONSENT_PROPERTY_EXAMPLES", "60"))
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(initial=worlds(), plan=steps)
 def test_any_history_converges_quietly_without_losing_an_opt_out(ledger_url, initial, plan):
-    records, contacts, on_exit, margin = initial
+    records, contacts, options = initial
     _empty(ledger_url)
-    world = World(ledger_url, on_exit, margin, sf={r.id: r for r in records},
+    world = World(ledger_url, **options, sf={r.id: r for r in records},
                   ap={c.email.lower(): c for c in contacts})
     for record in (*records, *contacts):
         record.unread_opt_out = record.opted_out  # no run has read them yet
@@ -476,8 +490,10 @@ def test_any_history_converges_quietly_without_losing_an_opt_out(ledger_url, ini
 
 def _check_person(world: World, email: str, history: str) -> None:
     states, agreed, intents = world.states(email), world.agreed(email), world.intents[email]
-    where = f"{email} after\n{history}\nthen until quiet:\n" + "\n".join(
-        world.log[len(history.splitlines()):])
+    settled = "\n".join(world.log[len(history.splitlines()):])
+    where = (f"{email} (on_exit={world.on_exit}, margin={world.margin}, retry_after_runs="
+             f"{world.retry_after_runs}, skew={world.skew}) after\n{history}\n"
+             f"then until quiet:\n{settled}")
     assert len(states) <= 1, f"{where}\nends with records in both states"
     if states:
         (out,) = states
