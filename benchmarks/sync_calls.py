@@ -10,9 +10,13 @@ from pathlib import Path
 import requests
 
 from consent_sandbox.testing import MeltanoProject, RunningSandbox
+from tap_autopilot.feed_store import EventStore
+from tap_autopilot.hook_receiver import serve
+from tap_autopilot.hook_registration import register, target_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = 10_000
+FEED_SECRET = "benchmark-feed-secret-0123456789"
 
 
 def _peak_child_rss_mb() -> float:
@@ -52,6 +56,8 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict[str, float]:
             sandbox.admin(api, "DELETE", "/calls")
         quiet_seconds = _timed_run(project, "consent-sync")
         quiet_writes = sandbox.calls("salesforce")["writes"] + sandbox.calls("autopilot")["writes"]
+        quiet_ap_calls = sandbox.calls("autopilot")["total"]
+        feed = _with_change_feed(sandbox, project, Path(workdir))
 
     per = f"per {people:,}"
     return {
@@ -64,8 +70,47 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict[str, float]:
         "ap->sf seconds": round(back_seconds, 1),
         "quiet consent-sync write calls": quiet_writes,
         "quiet consent-sync seconds": round(quiet_seconds, 1),
+        "quiet consent-sync Autopilot calls (full scan)": quiet_ap_calls,
+        **feed,
         "peak RSS of the largest plugin process (MB)": round(_peak_child_rss_mb(), 1),
     }
+
+
+def _with_change_feed(sandbox: RunningSandbox, project: MeltanoProject,
+                      workdir: Path) -> dict[str, int]:
+    """The same account with tap-autopilot reading the change feed of a hook receiver."""
+    store = EventStore(workdir / "events.db")
+    server = serve(store, FEED_SECRET, "127.0.0.1", 0)
+    ap = sandbox.endpoints["autopilot"]
+    try:
+        register(sandbox.autopilot_url, ap["api_key"],
+                 target_url(f"http://127.0.0.1:{server.server_address[1]}", FEED_SECRET),
+                 sandbox.ca_bundle)
+        project.extra_env["TAP_AUTOPILOT_EVENTS_DB"] = str(store.path)
+        project.run("consent-sync")  # the feed's first run is its safety-net full scan
+        for api in ("salesforce", "autopilot"):
+            sandbox.admin(api, "DELETE", "/calls")
+        project.run("consent-sync")
+        idle_ap, idle_sf = sandbox.calls("autopilot")["total"], sandbox.calls("salesforce")["total"]
+        sandbox.admin("autopilot", "POST", "/contacts/bench1@example.com",
+                      json={"unsubscribed": False})  # one person changes their mind
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                d["email"] == "bench1@example.com"
+                for d in sandbox.admin("autopilot", "GET", "/hooks/deliveries").json()):
+            time.sleep(0.2)
+        for api in ("salesforce", "autopilot"):
+            sandbox.admin(api, "DELETE", "/calls")
+        project.run("consent-sync")
+        one_ap = sandbox.calls("autopilot")["total"]
+    finally:
+        project.extra_env.pop("TAP_AUTOPILOT_EVENTS_DB", None)
+        server.shutdown()
+        server.server_close()
+        store.close()
+    return {"idle consent-sync Autopilot calls (change feed)": idle_ap,
+            "idle consent-sync Salesforce calls (change feed)": idle_sf,
+            "consent-sync after 1 Autopilot change, Autopilot calls (change feed)": one_ap}
 
 
 def _unsubscribe_everyone(sandbox: RunningSandbox, people: int) -> None:

@@ -25,6 +25,7 @@ def test_every_suite_runs_at_a_tiny_size(tmp_path):
     assert set(results) == {"sandbox", "sync"}
     assert results["sync"]["sf->ap Autopilot calls per 20 contacts written"] > 0
     assert results["sync"]["quiet consent-sync write calls"] == 0
+    assert results["sync"]["idle consent-sync Autopilot calls (change feed)"] == 0
 
 
 def test_an_unknown_suite_is_named():
