@@ -29,9 +29,6 @@ def test_the_disturbed_world_is_disturbed(trial):
     assert trial.undisturbed.kills == trial.undisturbed.faults == 0
 
 
-@pytest.mark.xfail(strict=False, reason="issue 9 bug 5: after a kill -9 Meltano refuses the next "
-                   "run (the killed run is still marked running); then bug 4: a first run that "
-                   "dies before writing changes the end state")
 def test_the_disturbed_world_ends_as_the_undisturbed_one(trial):
     assert [d.describe() for d in trial.differences] == []
     assert trial.spurious == {"undisturbed": [], "disturbed": []}
