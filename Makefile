@@ -9,6 +9,9 @@ UV      := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 STAMP   := $(VENV)/.installed
 SANDBOX_DIR ?= .sandbox
 DEMO_SIZE   ?= 200
+# the marketing platform of `make sync`: autopilot or activecampaign
+PLATFORM    ?= autopilot
+SYNC_JOB    := $(if $(filter activecampaign,$(PLATFORM)),consent-sync-activecampaign,consent-sync)
 
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
@@ -16,6 +19,7 @@ export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 
 help:
 	@echo "make sync   - start the sandbox if needed and run the two-way consent sync once"
+	@echo "              (PLATFORM=activecampaign for ActiveCampaign instead of Autopilot)"
 	@echo "make test   - run every test (unit, conformance, end-to-end)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks: API calls per record, throughput, memory"
@@ -39,7 +43,7 @@ sandbox-stop: $(STAMP)
 # MELTANO_RUN_FORCE as in the schedule: a run killed a moment ago must not block this one (the
 # consent mapper's lease on the ledger serializes runs of one direction)
 sync: sandbox-start
-	MELTANO_RUN_FORCE=true $(MELTANO) --environment=sandbox run consent-sync
+	MELTANO_RUN_FORCE=true $(MELTANO) --environment=sandbox run $(SYNC_JOB)
 	@$(BIN)/consent-sandbox status --state-dir $(SANDBOX_DIR)
 	@$(BIN)/consent-ledger last-run
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from consent_sandbox.salesforce.testing import connect
 from consent_sandbox.testing import MeltanoProject, RunningSandbox, running_sandbox
@@ -16,15 +17,26 @@ OPT_OUT = {"Lead": ("Email", "HasOptedOutOfEmail"), "Contact": ("Email", "HasOpt
            "Account": ("PersonEmail", "PersonHasOptedOutOfEmail")}
 
 
+# the test sandbox lets both platforms serve 50 requests a second (the plugins pace at 40)
+SANDBOX_ARGS = ("--autopilot-rate-limit", "50", "--activecampaign-rate-limit", "50")
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[RunningSandbox]:
-    with running_sandbox(tmp_path / "sandbox", "--autopilot-rate-limit", "50") as running:
+    with running_sandbox(tmp_path / "sandbox", *SANDBOX_ARGS) as running:
         yield running
 
 
 @pytest.fixture
 def meltano(sandbox: RunningSandbox, tmp_path: Path) -> MeltanoProject:
-    return MeltanoProject(sandbox, tmp_path, ROOT)
+    return project(sandbox, tmp_path)
+
+
+def project(sandbox: RunningSandbox, folder: Path) -> MeltanoProject:
+    meltano = MeltanoProject(sandbox, folder, ROOT)
+    for plugin in ("TAP_ACTIVECAMPAIGN", "TARGET_ACTIVECAMPAIGN"):
+        meltano.extra_env[f"{plugin}_RATE_LIMIT_PER_SECOND"] = "40"
+    return meltano
 
 
 @pytest.fixture
@@ -32,11 +44,88 @@ def systems(sandbox: RunningSandbox, meltano: MeltanoProject) -> Systems:
     return Systems(sandbox, meltano)
 
 
+class Autopilot:
+    """The Autopilot stand-in, edited and read as a user would."""
+
+    name = api = "autopilot"
+    sync_job = "consent-sync"
+    schedule = "consent-sync-every-10-minutes"
+
+    def __init__(self, sandbox: RunningSandbox) -> None:
+        self.sandbox = sandbox
+
+    def add(self, *rows: dict) -> None:
+        """Contacts by ``Email``, with ``unsubscribed``."""
+        self.sandbox.admin("autopilot", "POST", "/contacts", json=list(rows))
+
+    def set_unsubscribed(self, email: str, value: bool) -> None:
+        self.sandbox.admin("autopilot", "POST", f"/contacts/{email}", json={"unsubscribed": value})
+
+    def hard_bounce(self, email: str) -> None:
+        self.sandbox.admin("autopilot", "POST", f"/contacts/{email}/hardbounce")
+
+    def contacts(self) -> dict[str, dict]:
+        """Every contact by lower-cased address: ``unsubscribed`` and the contact as stored."""
+        contacts = self.sandbox.admin("autopilot", "GET", "/contacts").json()
+        return {c["Email"].lower(): {**c, "unsubscribed": bool(c.get("unsubscribed"))}
+                for c in contacts}
+
+
+class ActiveCampaign:
+    """The ActiveCampaign stand-in: consent on list subscriptions (a contact on "Newsletter")."""
+
+    name = api = "activecampaign"
+    sync_job = "consent-sync-activecampaign"
+    schedule = "consent-sync-activecampaign-every-10-minutes"
+    LIST = "Newsletter"
+
+    def __init__(self, sandbox: RunningSandbox) -> None:
+        self.sandbox = sandbox
+        # the account's list that contacts from Salesforce join (meltano.yml's lead_list)
+        endpoint = sandbox.endpoints["activecampaign"]
+        lists = requests.get(f"{endpoint['base_url']}/lists", verify=sandbox.ca_bundle,
+                             headers={"Api-Token": endpoint["api_token"]}, timeout=60)
+        if self.LIST not in {row["name"] for row in lists.json()["lists"]}:
+            requests.post(f"{endpoint['base_url']}/lists", verify=sandbox.ca_bundle,
+                          headers={"Api-Token": endpoint["api_token"]}, timeout=60,
+                          json={"list": {"name": self.LIST}}).raise_for_status()
+
+    def add(self, *rows: dict) -> None:
+        self.sandbox.admin("activecampaign", "POST", "/contacts", json=[
+            {"email": r["Email"], "lists": {self.LIST: "unsubscribed" if r.get("unsubscribed")
+                                            else "active"}} for r in rows])
+
+    def set_unsubscribed(self, email: str, value: bool) -> None:
+        if value:
+            self.sandbox.admin("activecampaign", "POST", f"/contacts/{email}/unsubscribe")
+        else:
+            self.sandbox.admin("activecampaign", "POST", f"/contacts/{email}/subscribe",
+                               json={"list": self.LIST})
+
+    def hard_bounce(self, email: str) -> None:
+        self.sandbox.admin("activecampaign", "POST", f"/contacts/{email}/hardbounce")
+
+    def contacts(self) -> dict[str, dict]:
+        found = {}
+        for c in self.sandbox.admin("activecampaign", "GET", "/contacts").json():
+            statuses = [m["status"] for m in c.get("lists") or ()]
+            active = any(s in (1, "1", "active") for s in statuses)
+            out = any(s in (2, 3, "2", "3", "unsubscribed", "bounced") for s in statuses)
+            found[c["email"].lower()] = {**c, "unsubscribed": not active and out,
+                                         "Company": c.get("orgname")}
+        return found
+
+
+PLATFORMS = {"autopilot": Autopilot, "activecampaign": ActiveCampaign}
+
+
 class Systems:
     """Both sandbox systems, read and edited the way a user would, plus the project's ledger."""
 
-    def __init__(self, sandbox: RunningSandbox, meltano: MeltanoProject) -> None:
+    def __init__(self, sandbox: RunningSandbox, meltano: MeltanoProject,
+                 platform: str = "autopilot") -> None:
         self.sandbox, self.meltano = sandbox, meltano
+        self.platform = PLATFORMS[platform](sandbox)
 
     def add(self, sobject: str, *rows: dict) -> list[str]:
         answer = self.sandbox.admin("salesforce", "POST", f"/records/{sobject}", json=list(rows))
@@ -71,10 +160,12 @@ class Systems:
         return {c["Email"].lower(): c for c in contacts}
 
     def writes(self) -> dict[str, int]:
-        return {api: self.sandbox.calls(api)["writes"] for api in ("salesforce", "autopilot")}
+        """Write calls served, by "salesforce" and "platform"."""
+        return {"salesforce": self.sandbox.calls("salesforce")["writes"],
+                "platform": self.sandbox.calls(self.platform.api)["writes"]}
 
     def reset_counters(self) -> None:
-        for api in ("salesforce", "autopilot"):
+        for api in ("salesforce", self.platform.api):
             self.sandbox.admin(api, "DELETE", "/calls")
 
     def history(self, email: str) -> str:

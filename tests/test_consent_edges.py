@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from consent_sandbox.testing import MeltanoProject, running_sandbox
+from consent_sandbox.testing import running_sandbox
 
-from .conftest import ROOT, Systems
+from .conftest import SANDBOX_ARGS, Systems, project
 
 JOB = "consent-sync"
 edge_tests = pytest.mark.xdist_group("consent-edges")
@@ -19,8 +19,8 @@ edge_tests = pytest.mark.xdist_group("consent-edges")
 @pytest.fixture(scope="module")
 def edges(tmp_path_factory):
     folder = tmp_path_factory.mktemp("edges")
-    with running_sandbox(folder / "sandbox", "--autopilot-rate-limit", "50") as sandbox:
-        s = Systems(sandbox, MeltanoProject(sandbox, folder, ROOT))
+    with running_sandbox(folder / "sandbox", *SANDBOX_ARGS) as sandbox:
+        s = Systems(sandbox, project(sandbox, folder))
         ids: dict[str, str] = {}
         # an opted-out Autopilot contact with no Salesforce record at all
         s.ap_add({"Email": "only-ap@x.io", "unsubscribed": True})
@@ -51,7 +51,7 @@ def test_every_pending_write_ends(edges):
 @edge_tests
 def test_a_run_after_the_edges_writes_nothing(edges):
     _, _, writes = edges
-    assert writes == {"salesforce": 0, "autopilot": 0}
+    assert writes == {"salesforce": 0, "platform": 0}
 
 
 @edge_tests

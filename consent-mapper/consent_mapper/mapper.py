@@ -19,7 +19,7 @@ from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 
 from consent_mapper import clock, rules
-from consent_mapper.adapters import autopilot, salesforce
+from consent_mapper.adapters import activecampaign, autopilot, salesforce
 from consent_mapper.ledger.store import Ledger
 from consent_mapper.outbox import Outbox
 from consent_mapper.reconcile import Reconciler
@@ -29,12 +29,12 @@ from consent_mapper.run_input import ProfilePart, RunInput
 from consent_mapper.settings import (
     CONFIG_SCHEMA,
     ON_EXIT_REMOVE,
-    SALESFORCE_TO_AUTOPILOT,
     Settings,
     SettingsError,
     default_ledger_url,
 )
 
+PLATFORM_ADAPTERS = {autopilot.SYSTEM: autopilot, activecampaign.SYSTEM: activecampaign}
 # a run's lease on the ledger: renewed while the run lives, so a killed run frees it soon
 LEASE_TTL = timedelta(seconds=120)
 LEASE_WAIT = timedelta(minutes=15)
@@ -55,10 +55,12 @@ class ConsentMapper(InlineMapper):
             self.settings = Settings.from_config(self.config)
         except SettingsError as exc:
             raise ConfigValidationError("Config validation failed", errors=[str(exc)]) from exc
-        self.source = CRM if self.settings.direction == SALESFORCE_TO_AUTOPILOT else PLATFORM
-        self.platform = autopilot.SYSTEM
-        self.input_streams = salesforce.STREAMS if self.source == CRM else autopilot.INPUT_STREAMS
-        self.output_shapes = ([autopilot.shape()] if self.source == CRM
+        self.source = CRM if self.settings.reads_crm else PLATFORM
+        self.platform = self.settings.platform
+        self.adapter = PLATFORM_ADAPTERS[self.platform]
+        self.input_streams = (salesforce.STREAMS if self.source == CRM
+                              else self.adapter.INPUT_STREAMS)
+        self.output_shapes = ([self.adapter.shape()] if self.source == CRM
                               else salesforce.shapes())
         self.seen = RunInput()
         self.held_state: dict | None = None
@@ -78,7 +80,7 @@ class ConsentMapper(InlineMapper):
         if self.source == CRM:
             self._crm_record(stream, record)
             return ()
-        seen = autopilot.observe(stream, record)
+        seen = self.adapter.observe(stream, record)
         if isinstance(seen, Skip):
             self._skipped(seen)
         elif seen is not None:
@@ -96,7 +98,7 @@ class ConsentMapper(InlineMapper):
         list_name = (self.settings.lead_list if stream == salesforce.LEAD
                      else self.settings.contact_list)
         fields, custom = ({}, {}) if not (seen.live and seen.selected) else \
-            autopilot.profile_fields(stream, record, self.settings.field_map)
+            self.adapter.profile_fields(stream, record, self.settings.field_map)
         self.seen.observe(seen, ProfilePart(list_name, fields, custom,
                                             salesforce.spelling(stream, record)))
 
@@ -152,7 +154,7 @@ class ConsentMapper(InlineMapper):
                 retry_after_runs=self.settings.retry_after_runs,
                 bounce_is_opt_out=self.settings.bounce_is_opt_out,
                 on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE)
-            reconciler = Reconciler(tx, run_id, ctx, started_at=self.started_at)
+            reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at)
             for outcome in reconciler.run(self.seen):
                 for event in outcome.events:
                     self._log_event(outcome.email, event, dry_run)
@@ -189,7 +191,7 @@ class ConsentMapper(InlineMapper):
     def _skipped(self, skip: Skip) -> None:
         self.report.skip(skip)
         if skip.reason in (SkipReason.NO_EMAIL, SkipReason.INVALID_EMAIL):
-            system = "Salesforce" if self.source == CRM else "Autopilot"
+            system = "Salesforce" if self.source == CRM else self.platform
             self.logger.warning(
                 "R10: %s %s skipped, no valid email (%s): correct the address in %s to sync "
                 "its consent", skip.source.object, skip.source.record_id, skip.detail, system)

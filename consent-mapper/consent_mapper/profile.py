@@ -19,9 +19,13 @@ class Profile:
     fields: dict[str, Any] | None = None
     custom_fields: dict[str, Any] | None = None
     changed_at: str = ""
+    objects: tuple[str, ...] = ()  # the kinds of CRM record the person has (Lead, Contact, ...)
+    converted: bool = False  # one of them is a Lead converted into a Contact
 
     def add(self, list_name: str | None, fields: Mapping[str, Any],
-            custom_fields: Mapping[str, Any], changed_at: str) -> None:
+            custom_fields: Mapping[str, Any], changed_at: str, obj: str | None = None) -> None:
+        if obj is not None and obj not in self.objects:
+            self.objects = (*self.objects, obj)
         if list_name is not None and list_name not in self.lists:
             self.lists = (*self.lists, list_name)
         newer = changed_at >= self.changed_at

@@ -12,10 +12,11 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import Any
 
 from consent_mapper import rules
-from consent_mapper.adapters import autopilot, salesforce
+from consent_mapper.adapters import salesforce
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction
 from consent_mapper.profile import Profile
 from consent_mapper.rules import CRM, DELETE, PLATFORM, UPSERT, AuditEvent, Context, Observation
@@ -46,9 +47,10 @@ class Counts:
 
 
 class Reconciler:
-    def __init__(self, tx: LedgerTransaction, run_id: int, ctx: Context, *,
-                 started_at: str) -> None:
+    def __init__(self, tx: LedgerTransaction, run_id: int, ctx: Context, platform: ModuleType,
+                 *, started_at: str) -> None:
         self.tx, self.run_id, self.ctx, self.started_at = tx, run_id, ctx, started_at
+        self.platform = platform  # the platform's adapter module (adapters/<platform>.py)
         self.counts = Counts()
 
     def run(self, seen: RunInput) -> Iterator[Outcome]:
@@ -98,11 +100,12 @@ class Reconciler:
         for key in adopted or ():
             memory.records.setdefault(key, rules.RecordMemory(key))
         profile = seen.profile if self.ctx.target == PLATFORM else None
-        profile_doc = (autopilot.profile_record(profile)
+        profile_doc = (self.platform.profile_record(profile)
                        if profile is not None and profile.contributed else None)
         digest = _digest(profile_doc) if profile_doc is not None else None
 
         _adopt_legacy_spellings(memory, observations)
+        observations = [self._with_state(memory, o) for o in observations]
         decision = rules.decide(memory, observations, self.ctx, digest,
                                 spelling=seen.spelling)
         if self.ctx.target == PLATFORM:
@@ -114,38 +117,45 @@ class Reconciler:
         self.tx.audit(self.run_id, email, decision.events)
         return Outcome(email, records, decision.events)
 
+    def _with_state(self, memory: rules.PersonMemory, seen: Observation) -> Observation:
+        old = memory.records.get(seen.key)
+        if seen.key.role != PLATFORM or old is None or not old.platform_state:
+            return seen
+        return replace(seen, platform_state=self.platform.merge_state(old.platform_state,
+                                                                       seen.platform_state))
+
     def _to_platform(self, decision: rules.Decision, profile_doc: dict[str, Any] | None,
                      profile: Profile | None) -> list[tuple[str, dict[str, Any]]]:
+        adapter, memory = self.platform, decision.memory
         contact = decision.contact
         out: list[tuple[str, dict[str, Any]]] = []
-        twins = _case_twins(decision.memory)
-        for write in decision.writes:
-            if write.key.role != PLATFORM or write.key == contact:
-                continue
-            native = decision.memory.records[write.key].native_id if write.key in twins else None
-            out.append((autopilot.CONTACTS, autopilot.contact_record(write.key, None, write,
-                                                                     native)))
-        if contact is None:
-            return out
-        write = next((w for w in decision.writes if w.key == contact), None)
-        if decision.contact_action == DELETE:
-            self.counts.deleted += 1
-            out.append((autopilot.CONTACTS, autopilot.deletion(contact, self.started_at)))
-            return out
-        if decision.contact_action == UPSERT and (decision.send_profile or write is not None):
-            doc = dict(profile_doc or {}) if decision.send_profile else {}
-            if profile is not None and self.ctx.on_exit_remove and profile.lists_to_leave():
-                doc["lists_remove"] = profile.lists_to_leave()
-            if decision.send_profile:
-                self.counts.profiles_updated += 1
-            memory = decision.memory.records.get(contact)
-            native = memory.native_id if memory and contact in twins else None
-            out.append((autopilot.CONTACTS, autopilot.contact_record(contact, doc, write,
-                                                                     native)))
-        elif write is not None:
-            out.append((autopilot.CONTACTS, autopilot.contact_record(contact, None, write)))
-        elif any(e.rule == "R8" and "on_exit=keep" in e.detail for e in decision.events):
-            self.counts.kept_on_exit += 1
+        twins = _case_twins(memory)
+        writes = {w.key: w for w in decision.writes if w.key.role == PLATFORM}
+        for key, write in writes.items():
+            if key != contact:
+                out.append((adapter.CONTACTS, adapter.contact_record(
+                    key, memory.records.get(key), None, write, key in twins)))
+        if contact is not None:
+            write = writes.get(contact)
+            if decision.contact_action == DELETE:
+                self.counts.deleted += 1
+                out.append((adapter.CONTACTS, adapter.deletion(contact, self.started_at)))
+            elif decision.contact_action == UPSERT and (decision.send_profile or write):
+                doc = dict(profile_doc or {}) if decision.send_profile else {}
+                if profile is not None and self.ctx.on_exit_remove and profile.lists_to_leave():
+                    doc["lists_remove"] = profile.lists_to_leave()
+                self.counts.profiles_updated += decision.send_profile
+                out.append((adapter.CONTACTS, adapter.contact_record(
+                    contact, memory.records.get(contact), doc, write, contact in twins)))
+            elif write is not None:
+                out.append((adapter.CONTACTS, adapter.contact_record(
+                    contact, memory.records.get(contact), None, write, contact in twins)))
+            elif any(e.rule == "R8" and "on_exit=keep" in e.detail for e in decision.events):
+                self.counts.kept_on_exit += 1
+        for key, write in writes.items():
+            if key in memory.records:  # what the platform adapter must remember of the write
+                memory.records[key] = replace(memory.records[key], platform_state=(
+                    adapter.remember_write(memory.records[key], write)))
         return out
 
     def _count(self, decision: rules.Decision, observations: list[Observation],

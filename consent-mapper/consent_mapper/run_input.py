@@ -111,6 +111,8 @@ class RunInput:
             person = found[email]
             seen = _observation(json.loads(observation))
             person.observations.append(seen)
+            if not seen.writable and seen.key.object == "Lead" and person.profile is not None:
+                person.profile.converted = True  # a converted Lead counts for this person
             if part is None:
                 continue
             contribution = ProfilePart(**json.loads(part))
@@ -118,7 +120,8 @@ class RunInput:
                 person.profile = Profile()
             if seen.live and seen.selected:
                 person.profile.add(contribution.list_name, contribution.fields,
-                                   contribution.custom_fields, seen.changed_at)
+                                   contribution.custom_fields, seen.changed_at,
+                                   seen.key.object)
                 person.spelling = person.spelling or contribution.spelling
             else:
                 person.profile.exit(contribution.list_name)

@@ -12,33 +12,39 @@ from singer_sdk import typing as th
 
 SALESFORCE_TO_AUTOPILOT = "salesforce_to_autopilot"
 AUTOPILOT_TO_SALESFORCE = "autopilot_to_salesforce"
-DIRECTIONS = (SALESFORCE_TO_AUTOPILOT, AUTOPILOT_TO_SALESFORCE)
+PLATFORMS = ("autopilot", "activecampaign")
+# "salesforce_to_<platform>" reads the CRM; "<platform>_to_salesforce" reads the platform
+DIRECTIONS = tuple(d for p in PLATFORMS for d in (f"salesforce_to_{p}", f"{p}_to_salesforce"))
 ON_EXIT_REMOVE, ON_EXIT_KEEP = "remove", "keep"
 
-# Autopilot names the mapper fills itself: a field_map entry must not overwrite them
+# platform fields the mapper fills itself: a field_map entry must not overwrite them
 RESERVED_TARGET_NAMES = frozenset(
-    {"Email", "unsubscribed", "lists", "lists_remove", "custom_fields", "_sdc_deleted_at"}
+    {"Email", "unsubscribed", "lists", "lists_remove", "custom_fields", "_sdc_deleted_at",
+     "email", "resubscribe_lists", "tags", "fields", "id", "_delete", "contact_id"}
 )
 
 CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("direction", th.StringType, required=True, allowed_values=list(DIRECTIONS),
-                description="Which way this mapping runs: Salesforce streams to Autopilot "
-                            "contacts, or Autopilot contacts to Salesforce opt-outs."),
+                description="Which way this mapping runs and with which marketing platform: "
+                            "Salesforce streams to platform contacts "
+                            "(salesforce_to_autopilot, salesforce_to_activecampaign), or platform "
+                            "contacts to Salesforce opt-outs (autopilot_to_salesforce, "
+                            "activecampaign_to_salesforce)."),
     th.Property("on_exit", th.StringType, default=ON_EXIT_KEEP,
                 allowed_values=[ON_EXIT_REMOVE, ON_EXIT_KEEP],
-                description="What happens in Autopilot to a person whose Salesforce records were "
-                            "deleted or left the selection: 'remove' deletes the contact, 'keep' "
-                            "leaves it."),
+                description="What happens on the platform to a person whose Salesforce records "
+                            "were deleted or left the selection: 'remove' deletes the contact, "
+                            "'keep' leaves it."),
     th.Property("bounce_is_opt_out", th.BooleanType, default=True,
-                description="A hard bounce in Autopilot counts as an opt-out."),
+                description="A hard bounce on the platform counts as an opt-out."),
     th.Property("lead_list", th.StringType, default="Salesforce Leads",
-                description="Autopilot list every person with a Salesforce Lead is put in."),
+                description="Platform list every person with a Salesforce Lead is put in."),
     th.Property("contact_list", th.StringType, default="Salesforce Contacts",
-                description="Autopilot list every person with a Salesforce Contact or Person "
+                description="Platform list every person with a Salesforce Contact or Person "
                             "Account is put in."),
     th.Property("field_map", th.ObjectType(additional_properties=th.StringType),
-                description="Extra Salesforce field -> Autopilot field name. Names that are not "
-                            "Autopilot standard fields are written as custom fields."),
+                description="Extra Salesforce field -> platform field name. Names that are not "
+                            "the platform's standard fields are written as custom fields."),
     th.Property("dry_run", th.BooleanType, default=False,
                 description="Run the whole pipeline and log every decision it would make, but "
                             "emit no records and no state and leave the ledger untouched."),
@@ -75,6 +81,14 @@ class Settings:
     ledger_url: str | None = None
     retry_after_runs: int = 1
 
+    @property
+    def platform(self) -> str:
+        return self.direction.replace("salesforce_to_", "").replace("_to_salesforce", "")
+
+    @property
+    def reads_crm(self) -> bool:
+        return self.direction.startswith("salesforce_to_")
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
         """Typed settings with the documented defaults (the SDK does not apply schema defaults)."""
@@ -108,11 +122,11 @@ class Settings:
                 f"setting 'retry_after_runs' is {self.retry_after_runs}: set it to 1 or more")
         for name in ("lead_list", "contact_list"):
             if not str(getattr(self, name)).strip():
-                raise SettingsError(f"setting {name!r} is empty: name an Autopilot list")
+                raise SettingsError(f"setting {name!r} is empty: name a list of the platform")
         for source, target in self.field_map.items():
             if not isinstance(target, str) or not target.strip():
                 raise SettingsError(
-                    f"field_map[{source!r}] is {target!r}: give an Autopilot field name")
+                    f"field_map[{source!r}] is {target!r}: give a platform field name")
             if target in RESERVED_TARGET_NAMES:
                 raise SettingsError(
                     f"field_map[{source!r}] targets {target!r}, which the consent mapper sets "

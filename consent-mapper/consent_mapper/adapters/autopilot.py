@@ -14,6 +14,7 @@ from consent_mapper.rules import (
     PLATFORM,
     Observation,
     RecordKey,
+    RecordMemory,
     Skip,
     Write,
     address_of,
@@ -109,14 +110,25 @@ def profile_record(profile: Profile) -> dict[str, Any]:
     return record
 
 
-def contact_record(contact: RecordKey, profile: dict[str, Any] | None,
-                   write: Write | None, contact_id: str | None = None) -> dict[str, Any]:
+def contact_record(contact: RecordKey, memory: RecordMemory | None,
+                   profile: dict[str, Any] | None, write: Write | None,
+                   twin: bool = False) -> dict[str, Any]:
+    """An upsert of ``contact``; a contact whose address another of the person's contacts
+    shares but for case carries its id: an upsert by address cannot tell the two apart."""
     record: dict[str, Any] = {"Email": contact.record_id, **(profile or {})}
     if write is not None:
         record["unsubscribed"] = write.opted_out
-    if contact_id:
-        record["contact_id"] = contact_id
+    if twin and memory is not None and memory.native_id:
+        record["contact_id"] = memory.native_id
     return record
+
+
+def remember_write(memory: RecordMemory, write: Write) -> str | None:
+    return memory.platform_state  # Autopilot's consent is one flag: nothing to remember
+
+
+def merge_state(old: str | None, new: str | None) -> str | None:
+    return new or old
 
 
 def deletion(contact: RecordKey, deleted_at: str) -> dict[str, Any]:
