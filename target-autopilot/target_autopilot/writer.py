@@ -91,6 +91,11 @@ class ContactWriter:
                 if record.get("_sdc_deleted_at"):
                     self._delete(email)
                     continue
+                if record.get("contact_id") and record.get("unsubscribed") is True:
+                    # two contacts whose addresses differ only in case: an upsert by address
+                    # reaches the older one, the id names this one
+                    self._unsubscribe_by_id(str(record["contact_id"]), email)
+                    continue
                 types = self.field_types() if record.get("custom_fields") else {}
                 upsert = Upsert(record, payload(record, types), names(record, "lists"),
                                 names(record, "lists_remove"))
@@ -144,6 +149,14 @@ class ContactWriter:
         self.lists.forget(email)
         self.joins.forget(email)
         self.deleted += 1
+
+    def _unsubscribe_by_id(self, contact_id: str, email: str) -> None:
+        try:
+            self.client.request("POST", f"/contact/{in_path(contact_id)}/unsubscribe")
+        except AutopilotRejected as exc:
+            self._refused(email, exc, "not unsubscribed")
+            return
+        self.written += 1
 
     def _flush(self, pending: list[Upsert]) -> None:
         for upsert in self._upsert(pending):

@@ -20,6 +20,7 @@ SCHEMA = {"type": "SCHEMA", "stream": "contacts", "key_properties": ["Email"], "
         "custom_fields": {"type": ["object", "null"]},
         "lists": {"type": ["array", "null"], "items": {"type": "string"}},
         "lists_remove": {"type": ["array", "null"], "items": {"type": "string"}},
+        "contact_id": {"type": ["string", "null"]},
         "_sdc_deleted_at": {"type": ["string", "null"]}}}}
 
 
@@ -98,6 +99,20 @@ def test_unsubscribed_is_written_both_ways_and_left_alone_when_absent(clean_sand
     found = contacts(clean_sandbox)
     assert {e: c["unsubscribed"] for e, c in found.items()} == {
         "out@x.io": True, "back@x.io": False, "in@x.io": True}
+
+
+def test_a_contact_id_unsubscribes_the_contact_it_names_beside_a_case_twin(clean_sandbox, run):
+    clean_sandbox.admin("autopilot", "POST", "/contacts", json=[
+        {"Email": "Twin@x.io", "unsubscribed": False}, {"Email": "twin@x.io",
+                                                        "unsubscribed": False}])
+    second = contacts(clean_sandbox)["twin@x.io"]["contact_id"]
+    result = run({"Email": "twin@x.io", "unsubscribed": True, "contact_id": second})
+    assert result.returncode == 0, result.stderr
+    found = contacts(clean_sandbox)
+    # an upsert by address would have reached the older contact, Twin@x.io
+    assert found["twin@x.io"]["unsubscribed"] is True
+    assert found["Twin@x.io"]["unsubscribed"] is False
+    assert calls(clean_sandbox, "POST", "/contacts") == 0
 
 
 def test_custom_fields_round_trip_with_types_learnt_from_the_account(clean_sandbox, run):
