@@ -158,3 +158,20 @@ def test_a_bulk_read_stopped_midway_is_read_again_not_skipped(sandbox, config, c
     rest, _ = run_with_state(config, capsys, state[-1] if state else None, page_size=200,
                              bulk_threshold=1)
     assert len({r["Id"] for r in rest}) == 450 - 200 * bool(state)
+
+
+def test_a_late_row_of_the_bookmarks_second_is_read_once(sandbox, config, capsys):
+    stamp = "2026-01-01T10:00:00.500+0000"
+    sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+        {"LastName": f"S{i}", "Company": "C", "Email": f"s{i}@x.io", "SystemModstamp": stamp}
+        for i in range(10)])
+    first, state = run_with_state(config, capsys)
+    assert len(first) == 10
+    # committed late: a few milliseconds below the bookmark, in its second
+    sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+        {"LastName": "Late", "Company": "C", "Email": "late@x.io",
+         "SystemModstamp": "2026-01-01T10:00:00.100+0000"}])
+    late, state = run_with_state(config, capsys, state)
+    assert [r["Email"] for r in late] == ["late@x.io"]
+    quiet, _ = run_with_state(config, capsys, state)
+    assert quiet == []  # nothing read twice

@@ -100,22 +100,6 @@ def test_many_rows_sharing_one_timestamp_across_a_stopped_run(sandbox, tap):
     assert code == 0 and records(messages) == [], err  # quiet: nothing read twice
 
 
-def test_a_late_row_of_the_bookmarks_second_is_read_once(sandbox, tap):
-    stamp = "2026-01-01T10:00:00.500+0000"
-    add(sandbox, "Lead", [{"LastName": f"S{i}", "Company": "C", "Email": f"s{i}@x.io",
-                           "SystemModstamp": stamp} for i in range(10)])
-    code, messages, err = tap(objects=["Lead"])
-    assert code == 0 and len(records(messages)) == 10, err
-    # committed late: a few milliseconds below the bookmark, in its second
-    add(sandbox, "Lead", [{"LastName": "Late", "Company": "C", "Email": "late@x.io",
-                           "SystemModstamp": "2026-01-01T10:00:00.100+0000"}])
-    code, messages, err = tap(last_state(messages), objects=["Lead"])
-    assert code == 0, err
-    assert [r["Email"] for r in records(messages)] == ["late@x.io"]
-    code, messages, err = tap(last_state(messages), objects=["Lead"])
-    assert code == 0 and records(messages) == [], err  # quiet: nothing read twice
-
-
 def test_reading_10000_leads_sharing_one_timestamp_costs_seven_calls_and_little_state(
         sandbox, tap):
     # a mass update: every row has the same SystemModstamp
