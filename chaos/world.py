@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import math
 import random
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy
+
+from consent_mapper.ledger.schema import people
 from consent_sandbox.testing import MeltanoProject, running_sandbox
 
 from . import crm
@@ -197,15 +199,19 @@ class _Player:
         return found
 
     def agreed(self) -> dict[str, bool | None]:
+        """The ledger's agreed state per person, read through the mapper's own table."""
         path = self.project.workdir / "consent-ledger.db"
         if not path.exists():
             return {}
-        with sqlite3.connect(path) as db:
-            try:
-                return {email: None if agreed is None else bool(agreed)
-                        for email, agreed in db.execute("SELECT email, agreed FROM people")}
-            except sqlite3.Error:
-                return {}
+        engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+        try:
+            if not sqlalchemy.inspect(engine).has_table(people.name):
+                return {}  # no run got as far as the ledger
+            with engine.connect() as db:
+                rows = db.execute(sqlalchemy.select(people.c.email, people.c.agreed))
+                return {email: None if agreed is None else bool(agreed) for email, agreed in rows}
+        finally:
+            engine.dispose()
 
 
 def _state(row: dict) -> dict:
