@@ -104,6 +104,8 @@ class Reconciler:
                        if profile is not None and profile.contributed else None)
         digest = _digest(profile_doc) if profile_doc is not None else None
 
+        if self.ctx.source == PLATFORM and observations and memory.profile_hash is not None:
+            memory.profile_confirmed = True  # the contact we upserted was read back
         _adopt_legacy_spellings(memory, observations)
         observations = [self._with_state(memory, o) for o in observations]
         decision = rules.decide(memory, observations, self.ctx, digest,
