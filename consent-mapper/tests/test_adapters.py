@@ -7,7 +7,16 @@ import pytest
 from consent_mapper import rules
 from consent_mapper.adapters import autopilot, salesforce
 from consent_mapper.profile import Profile
-from consent_mapper.rules import BY_EMAIL, CRM, Observation, RecordKey, Skip, SkipReason, Write
+from consent_mapper.rules import (
+    BY_EMAIL,
+    CRM,
+    Observation,
+    RecordKey,
+    RecordMemory,
+    Skip,
+    SkipReason,
+    Write,
+)
 
 LEADS, CONTACTS = "Salesforce Leads", "Salesforce Contacts"
 
@@ -169,10 +178,14 @@ def test_exiting_records_leave_only_the_lists_no_live_record_keeps():
 
 def test_contact_record_carries_consent_only_when_the_rules_decided_a_write():
     contact = autopilot.key("Ada@x.io")
-    assert autopilot.contact_record(contact, {"LastName": "L"}, None) == {
+    assert autopilot.contact_record(contact, None, {"LastName": "L"}, None) == {
         "Email": "Ada@x.io", "LastName": "L"}  # absent: the contact's state is left alone
     write = Write(contact, True, "R5")
-    assert autopilot.contact_record(contact, None, write, "person_7") == {
+    memory = RecordMemory(contact, native_id="person_7")
+    assert autopilot.contact_record(contact, memory, None, write) == {
+        "Email": "Ada@x.io", "unsubscribed": True}
+    # a case twin of another contact of the person is named by its own id
+    assert autopilot.contact_record(contact, memory, None, write, twin=True) == {
         "Email": "Ada@x.io", "unsubscribed": True, "contact_id": "person_7"}
     assert autopilot.deletion(contact, "2026-03-01T00:00:00Z") == {
         "Email": "Ada@x.io", "_sdc_deleted_at": "2026-03-01T00:00:00Z"}
