@@ -53,6 +53,7 @@ class Measured:
     sandbox_cpu_s: float
     peak_rss_mb: dict[str, float]
     calls: dict[str, int] = field(default_factory=dict)  # system -> API calls
+    by_endpoint: dict[str, dict[str, int]] = field(default_factory=dict)
     output: str = ""
 
 
@@ -89,6 +90,8 @@ def _run_job(sandbox: RunningSandbox, project: MeltanoProject, job: str,
     for api in ("autopilot", "salesforce"):
         counters = sandbox.calls(api)
         measured.calls[api], measured.calls[f"{api}_writes"] = counters["total"], counters["writes"]
+        measured.by_endpoint[api] = {f"{c['method']} {c['endpoint']}": c["count"]
+                                     for c in counters["calls"]}
     return measured
 
 
@@ -156,6 +159,7 @@ def _row(step: str, m: Measured, people: int, yardstick: Measured) -> dict:
             "autopilot_calls": ap, "salesforce_calls": sf,
             "autopilot_writes": m.calls["autopilot_writes"],
             "salesforce_writes": m.calls["salesforce_writes"],
+            "calls_by_endpoint": m.by_endpoint,
             "autopilot_calls_per_10k": round(ap * per_10k, 1),
             "salesforce_calls_per_10k": round(sf * per_10k, 1),
             "autopilot_s_at_5_per_s": round(ap / AUTOPILOT_PER_SECOND, 1),

@@ -27,13 +27,15 @@ def test_a_row_scales_calls_to_10000_people_and_prices_them_at_the_rate_limits()
     run = scale.Measured(wall_s=30, cpu_s=10, sandbox_cpu_s=2,
                          peak_rss_mb={"consent-mapper": 120.5, "meltano": 95},
                          calls={"autopilot": 1_100, "salesforce": 60, "autopilot_writes": 1_000,
-                                "salesforce_writes": 0})
+                                "salesforce_writes": 0},
+                         by_endpoint={"autopilot": {"POST /v1/contacts": 100}})
     row = scale._row("first load", run, 100_000, yardstick)
     assert row["autopilot_calls_per_10k"] == 110 and row["salesforce_calls_per_10k"] == 6
     assert row["autopilot_s_at_5_per_s"] == 220
     assert row["salesforce_daily_share_pct"] == 0.06
     assert row["cpu_x_trivial"] == 2.5 and row["wall_x_trivial"] == 3
     assert row["max_peak_rss_mb"] == 120.5
+    assert row["calls_by_endpoint"]["autopilot"] == {"POST /v1/contacts": 100}
     printed = scale.table([row])
     assert "first load" in printed and "consent-mapper 120.5" in printed
 
