@@ -72,6 +72,9 @@ class Observation:
     why: str = "opt-out flag"  # the source field behind `opted_out`
     native_id: str | None = None
     platform_state: str | None = None  # passed through to the record's memory
+    # False: the record says nothing about consent (an ActiveCampaign contact on no list). It
+    # then only confirms our opt-out written there (nobody can mail it), and changes nothing
+    signal: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +254,15 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
     _take_over_by_email(records, observations, ctx, out)
 
     for seen in observations:
-        value, why = opted_out(seen, ctx)
         old = records.get(seen.key)
+        if not seen.signal:
+            _without_signal(out, records, old, seen)
+            continue
+        value, why = opted_out(seen, ctx)
         kind = classify(old, value, seen.changed_at)
+        if kind in ("stale", "echo-prior") and value and seen.bounced and not seen.opted_out \
+                and ctx.bounce_is_opt_out and old is not None and old.pending is False:
+            kind = "change"  # a hard bounce: no opt-in written by the sync can undo it
         pending = old.pending if old else None
         pending_at = old.pending_at if old else None
         prior_at = old.prior_at if old else None
@@ -282,6 +291,13 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
             if seen.live:
                 # a person's own change supersedes our unconfirmed write
                 pending = pending_at = prior_at = pending_run = None
+        if pending is not None and not (seen.live and seen.writable):
+            # deleted or converted: the system refuses writes to it, so ours ends here
+            out.events.append(AuditEvent(
+                "R7", memory.agreed, memory.agreed, seen.key,
+                "write given up: the record was deleted" if not seen.live else
+                "write given up: the record is a converted Lead; its Contact carries it"))
+            pending = pending_at = prior_at = pending_run = None
         if old is not None and old.live and not seen.live:
             out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, seen.key,
                                          "record deleted: forgotten, its consent kept"))
@@ -346,6 +362,24 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
     return out
 
 
+def _without_signal(out: Decision, records: dict[RecordKey, RecordMemory],
+                    old: RecordMemory | None, seen: Observation) -> None:
+    """A record that says nothing about consent confirms our opt-out, and is otherwise kept as
+    the ledger knew it (its ids and the adapter's notes refreshed)."""
+    if old is None:
+        records[seen.key] = RecordMemory(seen.key, native_id=seen.native_id,
+                                         platform_state=seen.platform_state)
+        return
+    if old.pending is True:
+        out.echoes += 1
+        out.events.append(AuditEvent("R6", old.observed, True, seen.key,
+                                     "our opt-out read back: the contact is on no list"))
+        old = replace(old, observed=True, observed_at=seen.changed_at or None, pending=None,
+                      pending_at=None, prior_at=None, pending_run=None)
+    records[seen.key] = replace(old, native_id=seen.native_id or old.native_id,
+                                platform_state=seen.platform_state or old.platform_state)
+
+
 def _first_sight(records: dict[RecordKey, RecordMemory], observations: list[Observation],
                  changes_out: list[tuple[Observation, str]], ctx: Context,
                  out: Decision) -> bool | None:
@@ -398,7 +432,8 @@ def _take_over_by_email(records: dict[RecordKey, RecordMemory], observations: li
         return
     for key in by_email:
         written = records.pop(key)
-        heirs = [o.key for o in observations if o.key.role == CRM and o.key not in records]
+        heirs = [o.key for o in observations if o.key.role == CRM and o.live and o.writable
+                 and o.key not in records]
         for heir in heirs:
             # written by address: the record may show our value, or still the one before
             records[heir] = RecordMemory(heir, pending=written.pending,

@@ -546,9 +546,6 @@ def test_a_failed_re_subscribe_write_is_not_reverted_by_our_older_opt_out(ledger
     assert world.states("z@x.io") == {False}
 
 
-@pytest.mark.xfail(strict=True, reason="a hard-bounced contact cannot be re-subscribed: the sync "
-                   "sends it `unsubscribed: false` on every run, never quiet (see the report of "
-                   "the issue 9 property test)")
 def test_a_re_subscribe_of_a_hard_bounced_address_settles(ledger_url):
     """Found at 4,235 examples: the address hard-bounces (opted out everywhere), then the person
     re-subscribes in Salesforce; Autopilot keeps the bounce, so the write can never show."""

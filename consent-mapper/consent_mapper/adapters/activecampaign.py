@@ -3,9 +3,10 @@
 A contact (tap-activecampaign's `contacts`) is opted out when it is active on no list and
 unsubscribed from at least one; opted in when active on any list; a hard bounce (`bounced_hard`,
 or a list status 3) is a bounce for the rule book (`bounce_is_opt_out`); a contact on no list gives
-no consent signal and is no observation. Writes go to target-activecampaign: an opt-out
-unsubscribes the contact from every list it is active on, and the lists it was active on are
-remembered (`platform_state`), so that a re-subscribe subscribes it back to exactly those.
+no consent signal: it only confirms an opt-out the sync wrote there. Writes go to
+target-activecampaign: an opt-out unsubscribes the contact from every list it is active on, and
+the lists it was active on are remembered (`platform_state`), so that a re-subscribe subscribes
+it back to exactly those.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def key(spelling: str) -> RecordKey:
 
 
 def observe(stream: str, record: Mapping[str, Any]) -> Observation | Skip | None:
-    """A contact as an observation of a person; None when it carries no consent signal."""
+    """A contact as an observation of a person (without a consent signal when on no list)."""
     if stream != CONTACTS:
         return None
     email = address_of(record.get("email"), key(str(record.get("id") or "?")))
@@ -69,8 +70,6 @@ def observe(stream: str, record: Mapping[str, Any]) -> Observation | Skip | None
     unsubscribed = any(status == UNSUBSCRIBED for _, status in statuses)
     bounced = int(record.get("bounced_hard") or 0) > 0 or any(
         status == BOUNCED for _, status in statuses)
-    if not active and not unsubscribed and not bounced:
-        return None  # on no list: no consent signal (CONSENT-RULES "Opted out")
     stamps = [utc(str(record.get("udate") or ""))]
     stamps += [utc(str(s.get("updated_at"))) for s in record.get("lists") or ()
                if s.get("updated_at")]
@@ -80,7 +79,9 @@ def observe(stream: str, record: Mapping[str, Any]) -> Observation | Skip | None
         changed_at=max(stamps),
         why="unsubscribed from every list it was on" if not active else "active on a list",
         native_id=str(record.get("id") or "") or None,
-        platform_state=json.dumps({"active": active}))
+        platform_state=json.dumps({"active": active}),
+        # on no list: no consent signal (CONSENT-RULES "Opted out")
+        signal=bool(active or unsubscribed or bounced))
 
 
 def profile_fields(stream: str, record: Mapping[str, Any],
