@@ -109,9 +109,9 @@ class ActiveCampaign:
         found = {}
         for c in self.sandbox.admin("activecampaign", "GET", "/contacts").json():
             statuses = [m["status"] for m in c.get("lists") or ()]
+            # nobody can mail a contact active on no list (unsubscribed from all, or on none)
             active = any(s in (1, "1", "active") for s in statuses)
-            out = any(s in (2, 3, "2", "3", "unsubscribed", "bounced") for s in statuses)
-            found[c["email"].lower()] = {**c, "unsubscribed": not active and out,
+            found[c["email"].lower()] = {**c, "unsubscribed": not active,
                                          "Company": c.get("orgname")}
         return found
 

@@ -47,7 +47,7 @@ def test_per_record_faults_are_separate_from_request_faults():
 def test_serves_https_trusted_only_through_its_own_ca(tmp_path):
     with running_sandbox(tmp_path / "s") as sandbox:
         endpoints = json.loads((tmp_path / "s" / "endpoints.json").read_text())
-        assert set(endpoints) == {"salesforce", "autopilot", "ca_bundle"}
+        assert set(endpoints) == {"salesforce", "autopilot", "activecampaign", "ca_bundle"}
         assert set(endpoints["salesforce"]) >= {"instance_url", "login_url", "client_id",
                                                 "client_secret", "username", "password",
                                                 "security_token"}
