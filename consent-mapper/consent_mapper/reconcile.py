@@ -143,7 +143,8 @@ class Reconciler:
                 self.counts.deleted += 1
                 out.append((adapter.CONTACTS, adapter.deletion(contact, self.started_at)))
             elif decision.contact_action == UPSERT and (decision.send_profile or write):
-                doc = dict(profile_doc or {}) if decision.send_profile else {}
+                doc = (adapter.profile_for(dict(profile_doc or {}), memory.agreed)
+                       if decision.send_profile else {})
                 if profile is not None and self.ctx.on_exit_remove and profile.lists_to_leave():
                     doc["lists_remove"] = profile.lists_to_leave()
                 self.counts.profiles_updated += decision.send_profile

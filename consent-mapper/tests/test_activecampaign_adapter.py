@@ -62,3 +62,10 @@ def test_an_opt_out_remembers_the_lists_it_leaves_and_a_resubscribe_returns_to_t
     # a later reading (on no active list) keeps what the sync unsubscribed it from
     merged = ac.merge_state(remembered.platform_state, json.dumps({"active": []}))
     assert json.loads(merged) == {"active": [], "unsubscribed_from": ["1", "2"]}
+
+
+def test_an_opted_out_persons_profile_joins_no_list():
+    doc = {"first_name": "A", "lists": ["Newsletter"]}
+    assert ac.profile_for(doc, True) == {"first_name": "A"}
+    assert ac.profile_for(doc, None) == {"first_name": "A"}  # not known yet: no subscription
+    assert ac.profile_for(doc, False) == doc

@@ -132,6 +132,13 @@ def profile_record(profile: Profile) -> dict[str, Any]:
     return record
 
 
+def profile_for(doc: dict[str, Any], opted_out: bool | None) -> dict[str, Any]:
+    """On ActiveCampaign a list is consent: an opted-out person's profile joins no list."""
+    if opted_out is False:
+        return doc
+    return {k: v for k, v in doc.items() if k != "lists"}
+
+
 def contact_record(contact: RecordKey, memory: RecordMemory | None,
                    profile: dict[str, Any] | None, write: Write | None,
                    twin: bool = False) -> dict[str, Any]:

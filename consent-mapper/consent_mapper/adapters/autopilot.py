@@ -110,6 +110,10 @@ def profile_record(profile: Profile) -> dict[str, Any]:
     return record
 
 
+def profile_for(doc: dict[str, Any], opted_out: bool | None) -> dict[str, Any]:
+    return doc  # Autopilot's lists are membership, not consent
+
+
 def contact_record(contact: RecordKey, memory: RecordMemory | None,
                    profile: dict[str, Any] | None, write: Write | None,
                    twin: bool = False) -> dict[str, Any]:
