@@ -41,7 +41,9 @@ LEASE_WAIT = timedelta(minutes=15)
 
 
 class ConsentMapper(InlineMapper):
-    """Applies the consent rules between the CRM's and the marketing platform's streams."""
+    ("Applies the consentsync consent rules between Salesforce's and a marketing platform's "
+     "(Autopilot, ActiveCampaign) streams, keeping email opt-out in sync both ways with a "
+     "ledger of every decision.")
 
     name = "consent-mapper"
     package_name = "consentsync-consent-mapper"

@@ -48,7 +48,7 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("dry_run", th.BooleanType, default=False,
                 description="Run the whole pipeline and log every decision it would make, but "
                             "emit no records and no state and leave the ledger untouched."),
-    th.Property("ledger_url", th.StringType,
+    th.Property("ledger_url", th.StringType, secret=True,
                 description="SQLAlchemy URL of the consent ledger. Default: the SQLite file "
                             "`.meltano/consent-ledger.db` of the Meltano project "
                             "(`postgresql+psycopg://...` for teams running Meltano on several "

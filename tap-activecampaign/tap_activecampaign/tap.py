@@ -21,7 +21,8 @@ DEFAULT_RATE = 4  # ActiveCampaign allows 5 requests a second per account
 
 
 class TapActiveCampaign(Tap):
-    """Reads ActiveCampaign's API v3."""
+    ("Reads ActiveCampaign (API v3) contacts with their list subscription, unsubscribe and "
+     "bounce state, incrementally.")
 
     name = "tap-activecampaign"
     package_name = "consentsync-tap-activecampaign"

@@ -20,9 +20,11 @@ from .throttle import ThrottledSession
 
 
 class TapAutopilot(Tap):
-    """Reads Autopilot's REST API v1."""
+    ("Reads Autopilot (REST API v1) contacts with their unsubscribe and bounce state, "
+     "incrementally, optionally from REST hook events stored by autopilot-hook-receiver.")
 
     name = "tap-autopilot"
+    package_name = "consentsync-tap-autopilot"
 
     config_jsonschema = th.PropertiesList(
         th.Property("api_key", th.StringType, required=True, secret=True,

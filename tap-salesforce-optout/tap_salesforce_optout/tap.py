@@ -19,6 +19,10 @@ DEFAULT_BULK_THRESHOLD = 10_000  # 5 REST pages; a Bulk job costs about as many 
 
 
 class TapSalesforceOptout(Tap):
+    ("Reads Salesforce Leads, Contacts and Person Accounts with their email opt-out "
+     "(HasOptedOutOfEmail) and bounce state, incrementally, for the consentsync consent "
+     "mapper.")
+
     name = "tap-salesforce-optout"
     package_name = "consentsync-tap-salesforce-optout"
     connection: SalesforceSession | None = None

@@ -21,6 +21,9 @@ class RecordsFailed(click.ClickException):
 
 
 class TargetActiveCampaign(Target):
+    ("Writes contacts, unsubscribes and list memberships to ActiveCampaign (API v3) by email "
+     "address; every write is safe to replay.")
+
     name = "target-activecampaign"
     package_name = "consentsync-target-activecampaign"
     default_sink_class = ContactsSink

@@ -21,6 +21,9 @@ class RecordsFailed(click.ClickException):
 
 
 class TargetAutopilot(Target):
+    ("Writes contacts, unsubscribes and list memberships to Autopilot (REST API v1) by email "
+     "address; every write is safe to replay.")
+
     name = "target-autopilot"
     package_name = "consentsync-target-autopilot"
     default_sink_class = ContactsSink

@@ -18,9 +18,11 @@ DEFAULT_MATCH_FIELDS = {"Lead": "Email", "Contact": "Email", "Account": "PersonE
 
 
 class TargetSalesforce(Target):
-    """Updates Salesforce records by Id or match field, or upserts them by external id."""
+    ("Updates Salesforce records by Id or match field, or upserts them by external id (REST "
+     "composite or Bulk API 2.0); every write is safe to replay.")
 
     name = "target-salesforce"
+    package_name = "consentsync-target-salesforce"
     default_sink_class = SalesforceSink
 
     config_jsonschema = th.PropertiesList(
