@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .workspace_members import ROOT, workspace_members
+from .workspace_members import REPOSITORY, ROOT, project_table, workspace_members
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 
@@ -70,6 +70,15 @@ def test_release_publishes_after_the_tests_with_trusted_publishing(release):
     assert set(uploads[0]["with"]) == {"packages-dir", "skip-existing"}
     assert uploads[0]["with"]["skip-existing"] is True
     assert "secrets." not in (WORKFLOWS / "release.yml").read_text()
+
+
+def test_release_notes_are_the_changelog_of_every_package(release):
+    forge = release["jobs"]["forge-release"]
+    assert forge["needs"] == "publish" and forge["permissions"] == {"contents": "write"}
+    assert 'gh release create "$GITHUB_REF_NAME"' in runs(forge)
+    for member in workspace_members():
+        urls = project_table(member)["urls"]
+        assert urls["Changelog"] == f"{REPOSITORY}/releases", member
 
 
 def test_ci_runs_the_projects_ci_script():
