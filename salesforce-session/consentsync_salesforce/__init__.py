@@ -8,6 +8,7 @@ from .errors import (
     GrantRefused,
     SalesforceSessionError,
     SalesforceUnavailable,
+    SalesforceUnreachable,
     UsageLimitReached,
     clean_exit,
 )
@@ -20,5 +21,6 @@ __all__ = [
     "Bulk2", "IngestResult", "from_csv", "parse_sf_error",
     "CallRefused", "ClientRejected", "ConfigurationError", "Credentials", "GrantRefused",
     "RetryPolicy", "SalesforceSession", "SalesforceSessionError", "SalesforceUnavailable",
-    "UsageLimitReached", "clean_exit", "connection_properties", "transient_reason",
+    "SalesforceUnreachable", "UsageLimitReached", "clean_exit", "connection_properties",
+    "transient_reason",
 ]

@@ -36,6 +36,10 @@ class SalesforceUnavailable(SalesforceSessionError):
     """5xx, 429, lock errors or dropped connections outlasted every retry."""
 
 
+class SalesforceUnreachable(SalesforceSessionError):
+    """No connection: an unknown host, a refused port, an untrusted certificate, no TLS."""
+
+
 class UsageLimitReached(SalesforceSessionError):
     """The org's 24-hour API usage reached max_api_usage_percent (or Salesforce's own limit)."""
 

@@ -11,6 +11,8 @@ from email.utils import parsedate_to_datetime
 import requests
 from simple_salesforce.exceptions import SalesforceError
 
+from api_pacing import connection_problem
+
 MAX_RETRY_AFTER_SECONDS = 900.0  # a longer Retry-After is waited out in a later run instead
 # whole-call errors that the same call, sent again a little later, usually gets past
 RETRIABLE_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
@@ -79,11 +81,10 @@ def error_text(exc: SalesforceError) -> str:
 
 def transient_reason(exc: BaseException) -> str | None:
     """A short reason when `exc` is a passing failure worth another try, else None."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return None  # a certificate the client does not trust stays untrusted
-    if isinstance(exc, requests.Timeout | requests.ConnectionError
-                  | requests.exceptions.ChunkedEncodingError):
-        return type(exc).__name__
+    if isinstance(exc, requests.RequestException):
+        # an untrusted certificate, an unknown host, a refused port stay so: no retry
+        problem = connection_problem(exc, service="Salesforce", url_setting="", url="")
+        return type(exc).__name__ if problem is not None and problem.retriable else None
     if isinstance(exc, TokenServerError):
         return str(exc)
     if isinstance(exc, SalesforceError):

@@ -21,6 +21,8 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
+from api_pacing import ConnectionProblem, check_ca_bundle, connection_problem
+
 from .errors import (
     RENEW_HINT,
     TRANSIENT_HINT,
@@ -29,6 +31,7 @@ from .errors import (
     ConfigurationError,
     GrantRefused,
     SalesforceUnavailable,
+    SalesforceUnreachable,
     UsageLimitReached,
 )
 from .retry import (
@@ -83,6 +86,9 @@ class SessionSettings:
         percent = number("max_api_usage_percent", DEFAULT_MAX_API_USAGE_PERCENT)
         if not 0 < percent <= 100:
             raise ConfigurationError("max_api_usage_percent must be between 1 and 100")
+        bad_ca = check_ca_bundle(config.get("ca_bundle"))
+        if bad_ca:
+            raise ConfigurationError(bad_ca)
         return cls(instance_url=config.get("instance_url") or None,
                    api_version=str(config.get("api_version") or DEFAULT_API_VERSION),
                    ca_bundle=config.get("ca_bundle") or None,
@@ -170,19 +176,35 @@ class SalesforceSession:
                 self._sf, renewed = None, True
                 continue
             except (requests.RequestException, SalesforceError, TokenServerError) as exc:
+                problem = self._connection_problem(exc)
+                if problem is not None and not problem.retriable:
+                    raise SalesforceUnreachable(problem.message) from exc
                 reason = transient_reason(exc)
                 if reason is None:
                     raise self._refusal(what, exc) from exc
                 where = "sign-in" if isinstance(exc, TokenServerError) else what
                 if attempt >= self.retry.max_retries:
+                    hint = problem.message if problem is not None else TRANSIENT_HINT
                     raise SalesforceUnavailable(
                         f"Salesforce {where} failed {attempt + 1} times ({reason}). "
-                        f"{TRANSIENT_HINT}") from exc
+                        f"{hint}") from exc
                 delay = self.retry.delay(attempt, self._retry_after)
                 self.logger.warning("Salesforce %s failed (%s); retry %d of %d in %.1fs", where,
                                     reason, attempt + 1, self.retry.max_retries, delay)
                 self.sleep(delay)
                 attempt += 1
+
+    def _connection_problem(self, exc: Exception) -> ConnectionProblem | None:
+        """A failed connection, worded after the setting that gave its address."""
+        if not isinstance(exc, requests.RequestException):
+            return None
+        request_url = str(getattr(exc.request, "url", "") or "")
+        if request_url.startswith(self.credentials.login_url) or self._sf is None:
+            setting, url = "login_url", self.credentials.login_url
+        else:
+            setting = "instance_url"
+            url = self.settings.instance_url or f"https://{self._sf.sf_instance}"
+        return connection_problem(exc, service="Salesforce", url_setting=setting, url=url)
 
     @staticmethod
     def _refusal(what: str, exc: Exception) -> Exception:

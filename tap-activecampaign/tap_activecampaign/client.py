@@ -16,6 +16,8 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.pagination import BaseAPIPaginator
 
+from api_pacing import connection_problem
+
 from .pagination import PAGE_SIZE, IdKeysetPaginator, LimitOffsetPaginator
 from .retry import wait_generator
 
@@ -57,6 +59,20 @@ class ActiveCampaignStream(RESTStream):
         session.verify = (self.config.get("ca_bundle") or os.environ.get("REQUESTS_CA_BUNDLE")
                           or True)
         return session
+
+    def _request(self, prepared_request: requests.PreparedRequest,
+                 context: dict | None) -> requests.Response:
+        # a failed connection in one line naming the setting; no retry when none can help
+        try:
+            return super()._request(prepared_request, context)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            failed = connection_problem(exc, service="ActiveCampaign", url_setting="api_url",
+                                        url=self.url_base)
+            if failed is None:
+                raise
+            if not failed.retriable:
+                raise FatalAPIError(failed.message) from None
+            raise RetriableAPIError(failed.message) from exc
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code

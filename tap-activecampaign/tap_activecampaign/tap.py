@@ -8,6 +8,9 @@ from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from api_pacing import FatalError, check_ca_bundle, one_line_exit
 
 from .client import ActiveCampaignStream
 from .streams import (
@@ -68,7 +71,16 @@ class TapActiveCampaign(Tap):
         rate = float(self.config.get("rate_limit_per_second") or DEFAULT_RATE)
         return ThrottledSession(RateLimiter(rate))
 
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """A refused call, a failed connection or a wrong setting ends in one line."""
+        with one_line_exit(cls.logger, FatalAPIError, RetriableAPIError):
+            super().invoke(*args, **kwargs)
+
     def sync_all(self) -> None:
+        bad_ca = check_ca_bundle(self.config.get("ca_bundle"))
+        if bad_ca:
+            raise FatalError(bad_ca)
         try:
             super().sync_all()
         finally:

@@ -13,6 +13,8 @@ from singer_sdk import RESTStream
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from api_pacing import connection_problem
+
 from .retry import wait_generator
 
 if TYPE_CHECKING:
@@ -56,6 +58,20 @@ class AutopilotStream(RESTStream):
     @staticmethod
     def path_part(value: str) -> str:
         return quote(str(value), safe="")
+
+    def _request(self, prepared_request: requests.PreparedRequest,
+                 context: dict | None) -> requests.Response:
+        # a failed connection in one line naming the setting; no retry when none can help
+        try:
+            return super()._request(prepared_request, context)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            failed = connection_problem(exc, service="Autopilot", url_setting="base_url",
+                                        url=self.url_base)
+            if failed is None:
+                raise
+            if not failed.retriable:
+                raise FatalAPIError(failed.message) from None
+            raise RetriableAPIError(failed.message) from exc
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, urlsplit
 
+from api_pacing import one_line_exit
+
 from .feed_store import EventStore
 from .hook_registration import EVENTS, PATH_PREFIX, register, target_url, unregister
 
@@ -139,6 +141,11 @@ def _api(args: argparse.Namespace) -> tuple[str, str, str | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    with one_line_exit(log):
+        _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> None:
     parser = argparse.ArgumentParser(prog="autopilot-hook-receiver", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["serve", "register", "unregister"])

@@ -11,11 +11,15 @@ from urllib.parse import quote
 
 import requests
 
-from api_pacing import shared_bucket
+from api_pacing import FatalError, check_ca_bundle, connection_problem, shared_bucket
 
 EVENTS = ("contact_added", "contact_updated", "contact_unsubscribed", "contact_added_to_list",
           "contact_removed_from_list")
 PATH_PREFIX = "/autopilot-hooks/"
+
+
+class HookApiError(FatalError):
+    """Autopilot refused a hook call, or could not be reached: the message says which setting."""
 
 
 def target_url(public_url: str, secret: str) -> str:
@@ -26,6 +30,9 @@ class HookApi:
     def __init__(self, base_url: str, api_key: str, ca_bundle: str | None = None,
                  rate_limit_per_second: float = 5) -> None:
         self.base_url = base_url.rstrip("/")
+        bad_ca = check_ca_bundle(ca_bundle)
+        if bad_ca:
+            raise HookApiError(bad_ca)
         self.session = requests.Session()
         self.session.headers.update({"autopilotapikey": api_key})
         if ca_bundle:
@@ -35,13 +42,20 @@ class HookApi:
 
     def call(self, method: str, path: str, **kwargs: object) -> requests.Response:
         self.bucket.wait()
-        response = self.session.request(method, f"{self.base_url}{path}", timeout=30,
-                                        **kwargs)  # type: ignore[arg-type]
+        try:
+            response = self.session.request(method, f"{self.base_url}{path}", timeout=30,
+                                            **kwargs)  # type: ignore[arg-type]
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            # registering runs at the receiver's start: it fails at once, whatever the cause
+            failed = connection_problem(exc, service="Autopilot", url_setting="base_url",
+                                        url=self.base_url)
+            raise HookApiError(failed.message if failed else str(exc)) from None
         if response.status_code >= 400 and not (method == "DELETE"
                                                 and response.status_code == 404):
             detail = response.text[:200]  # Autopilot's error body: never the key
-            raise RuntimeError(f"Autopilot answered {response.status_code} to {method} {path}: "
-                               f"{detail}")
+            hint = "; check api_key" if response.status_code in (401, 403) else ""
+            raise HookApiError(f"Autopilot answered {response.status_code} to {method} {path}: "
+                               f"{detail}{hint}")
         return response
 
     def hooks(self) -> list[dict]:

@@ -7,8 +7,9 @@ from typing import Any
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from api_pacing import shared_bucket
+from api_pacing import FatalError, check_ca_bundle, one_line_exit, shared_bucket
 
 from .streams import (
     DEFAULT_FULL_SCAN_HOURS,
@@ -60,7 +61,16 @@ class TapAutopilot(Tap):
         return ThrottledSession(shared_bucket(float(self.config.get("rate_limit_per_second", 5))))
 
     # Both ways a run ends close the session: no idle connection is left to the server.
+    @classmethod
+    def invoke(cls, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        """A refused call, a failed connection or a wrong setting ends in one line."""
+        with one_line_exit(cls.logger, FatalAPIError, RetriableAPIError):
+            super().invoke(*args, **kwargs)
+
     def sync_all(self) -> None:
+        bad_ca = check_ca_bundle(self.config.get("ca_bundle"))
+        if bad_ca:
+            raise FatalError(bad_ca)
         try:
             super().sync_all()
         finally:

@@ -15,6 +15,7 @@ class ThrottledSession(requests.Session):
 
     def __init__(self, limiter: TokenBucket) -> None:
         super().__init__()
+        self.trust_env = False  # `verify` is set from ca_bundle; REQUESTS_CA_BUNDLE must not win
         self.limiter = limiter
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:

@@ -10,6 +10,8 @@ from typing import Any
 
 import requests
 
+from api_pacing import FatalError, check_ca_bundle, connection_problem
+
 log = logging.getLogger("target-activecampaign")
 RETRIABLE = {429, 500, 502, 503, 504}
 
@@ -28,8 +30,12 @@ class Rejected(Exception):
         return describe(self.body)
 
 
-class Unavailable(Exception):
+class Unavailable(FatalError):
     """Retries exhausted on 429, 5xx or network errors."""
+
+
+class Unreachable(FatalError):
+    """No connection that another try could make: the api_url or ca_bundle setting is wrong."""
 
 
 def describe(body: Any) -> str:  # noqa: ANN401
@@ -68,6 +74,9 @@ class Client:
                  rate_limit_per_second: float = 4.0, max_retries: int = 5,
                  backoff_seconds: float = 1.0) -> None:
         self.base_url = api_url.rstrip("/")
+        bad_ca = check_ca_bundle(ca_bundle)
+        if bad_ca:
+            raise Unreachable(bad_ca)
         self.session = requests.Session()
         self.session.trust_env = False  # `verify` below is the only trust; no proxies
         self.session.headers.update({"Api-Token": api_token, "Accept": "application/json"})
@@ -88,7 +97,11 @@ class Client:
                 response = self.session.request(method, url, json=json, params=params,
                                                 verify=self.verify, timeout=60)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                problem, retry_after = type(exc).__name__, None
+                failed = connection_problem(exc, service="ActiveCampaign", url_setting="api_url",
+                                            url=self.base_url)
+                if failed is None or not failed.retriable:
+                    raise Unreachable(failed.message if failed else str(exc)) from None
+                problem, retry_after, advice = failed.message, None, ""
             else:
                 body = _body(response)
                 if response.status_code < 300 or response.status_code in ok_statuses:
@@ -97,10 +110,12 @@ class Client:
                     raise Rejected(response.status_code, body, path)
                 problem = f"{response.status_code} {describe(body)}"
                 retry_after = response.headers.get("Retry-After")
+                advice = ("; lower rate_limit_per_second (ActiveCampaign allows 5 a second per "
+                          "account, shared)" if response.status_code == 429
+                          else "; ActiveCampaign is unavailable: run again later")
             if attempt == self.max_retries:
-                raise Unavailable(f"{method} {path}: {problem} after {attempt + 1} attempts; "
-                                  "ActiveCampaign is unavailable or rate_limit_per_second is "
-                                  "too high for the account (5 a second, shared)")
+                raise Unavailable(f"{method} {path}: {problem} after {attempt + 1} "
+                                  f"attempts{advice}")
             wait = _seconds(retry_after)
             if wait is None:
                 wait = min(60.0, self.backoff_seconds * 2 ** attempt)

@@ -8,9 +8,11 @@ import click
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
+from api_pacing import one_line_exit
+
 from .client import Client
 from .sinks import ContactsSink
-from .writer import ContactWriter
+from .writer import AuthError, ContactWriter
 
 STREAM = "contacts"
 DEFAULT_RATE = 4  # ActiveCampaign allows 5 requests a second per account
@@ -72,6 +74,12 @@ class TargetActiveCampaign(Target):
             float(self.config.get("import_poll_seconds", 0.5)),
             float(self.config.get("import_timeout_seconds", 900)))
         self._state_withheld = False
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Fatal errors (a wrong URL, CA bundle or key; the API down) end in one line."""
+        with one_line_exit(cls.logger, AuthError):
+            super().invoke(*args, **kwargs)
 
     def get_sink_class(self, stream_name: str) -> type[ContactsSink]:
         if stream_name != STREAM:

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import requests
 
-from api_pacing import shared_bucket
+from api_pacing import FatalError, check_ca_bundle, connection_problem, shared_bucket
 
 log = logging.getLogger("target-autopilot")
 RETRIABLE = {429, 500, 502, 503, 504}
@@ -25,8 +25,12 @@ class AutopilotRejected(Exception):
         self.message = message
 
 
-class AutopilotUnavailable(Exception):
+class AutopilotUnavailable(FatalError):
     """Retries exhausted on 429, 5xx or network errors."""
+
+
+class AutopilotUnreachable(FatalError):
+    """No connection that another try could make: the base_url or ca_bundle setting is wrong."""
 
 
 class AutopilotClient:
@@ -37,10 +41,13 @@ class AutopilotClient:
                  rate_limit_per_second: float = 5.0, max_retries: int = 5,
                  backoff_seconds: float = 1.0) -> None:
         self.base_url = base_url.rstrip("/")
+        bad_ca = check_ca_bundle(ca_bundle)
+        if bad_ca:
+            raise AutopilotUnreachable(bad_ca)
         self.session = requests.Session()
+        self.session.trust_env = False  # `verify` below is the only trust; no proxies
         self.session.headers.update({"autopilotapikey": api_key,
                                      "Content-Type": "application/json"})
-        # passed on every call: a session-level verify loses to REQUESTS_CA_BUNDLE
         self.verify: str | bool = ca_bundle or True
         # 0 or less: unpaced (unit tests against a mock)
         self.limiter = shared_bucket(rate_limit_per_second) if rate_limit_per_second > 0 else None
@@ -60,7 +67,11 @@ class AutopilotClient:
                 response = self.session.request(method, url, json=json, verify=self.verify,
                                                 timeout=60)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                problem, retry_after = f"{type(exc).__name__}", None
+                failed = connection_problem(exc, service="Autopilot", url_setting="base_url",
+                                            url=self.base_url)
+                if failed is None or not failed.retriable:
+                    raise AutopilotUnreachable(failed.message if failed else str(exc)) from None
+                problem, retry_after, advice = failed.message, None, ""
             else:
                 if response.status_code < 300 or response.status_code in ok_statuses:
                     return _body(response)
@@ -69,10 +80,12 @@ class AutopilotClient:
                     raise AutopilotRejected(response.status_code, message)
                 problem = f"{response.status_code} {message}"
                 retry_after = response.headers.get("Retry-After")
+                advice = ("; lower rate_limit_per_second (Autopilot allows 5 a second)"
+                          if response.status_code == 429 else "; Autopilot is unavailable: "
+                          "run again later")
             if attempt == self.max_retries:
                 raise AutopilotUnavailable(
-                    f"{method} {path}: {problem} after {attempt + 1} attempts; Autopilot is "
-                    f"unavailable or the rate limit is too high: lower rate_limit_per_second")
+                    f"{method} {path}: {problem} after {attempt + 1} attempts{advice}")
             wait = _seconds(retry_after)
             if wait is None:
                 wait = min(60.0, self.backoff_seconds * 2 ** attempt)

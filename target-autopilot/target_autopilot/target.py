@@ -8,9 +8,11 @@ import click
 from singer_sdk import typing as th
 from singer_sdk.target_base import Target
 
+from api_pacing import one_line_exit
+
 from .client import AutopilotClient
 from .sinks import ContactsSink
-from .writer import ContactWriter
+from .writer import AutopilotAuthError, ContactWriter
 
 STREAM = "contacts"
 DEFAULT_BASE_URL = "https://api2.autopilothq.com/v1"
@@ -68,6 +70,12 @@ class TargetAutopilot(Target):
             float(self.config.get("retry_backoff_seconds", 1)))
         self.writer = ContactWriter(self.client, self.config.get("list_membership") or "checked")
         self._state_withheld = False
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Fatal errors (a wrong URL, CA bundle or key; the API down) end in one line."""
+        with one_line_exit(cls.logger, AutopilotAuthError):
+            super().invoke(*args, **kwargs)
 
     def get_sink_class(self, stream_name: str) -> type[ContactsSink]:
         if stream_name != STREAM:
