@@ -41,9 +41,11 @@ sandbox-stop: $(STAMP)
 	@$(BIN)/consent-sandbox stop --state-dir $(SANDBOX_DIR)
 
 # MELTANO_RUN_FORCE as in the schedule: a run killed a moment ago must not block this one (the
-# consent mapper's lease on the ledger serializes runs of one direction)
+# consent mapper's lease on the ledger serializes runs of one direction). The sandbox's ports (free
+# ones when 8443-8445 are taken) reach meltano.yml's `sandbox` environment as CONSENTSYNC_SANDBOX_*.
 sync: sandbox-start
-	MELTANO_RUN_FORCE=true $(MELTANO) --environment=sandbox run $(SYNC_JOB)
+	sandbox_env="$$($(BIN)/consent-sandbox env --state-dir $(SANDBOX_DIR))" && eval "$$sandbox_env" && \
+		MELTANO_RUN_FORCE=true $(MELTANO) --environment=sandbox run $(SYNC_JOB)
 	@$(BIN)/consent-sandbox status --state-dir $(SANDBOX_DIR)
 	@$(BIN)/consent-ledger last-run
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from .settings import SandboxSettings
 
+PORT_HELP = "0 picks a free port; `start` picks one too when this one is taken (`serve` fails)"
 # serve options a detached `start` passes through to `serve`
 SERVE_OPTIONS: list[tuple[str, type, object, str]] = [
-    ("--salesforce-port", int, 8443, "0 picks a free port"),
-    ("--autopilot-port", int, 8444, "0 picks a free port"),
-    ("--activecampaign-port", int, 8445, "0 picks a free port"),
+    ("--salesforce-port", int, 8443, PORT_HELP),
+    ("--autopilot-port", int, 8444, PORT_HELP),
+    ("--activecampaign-port", int, 8445, PORT_HELP),
     ("--demo-size", int, 0, "persons of demo data loaded into empty stores (0 starts empty)"),
     ("--demo-seed", int, 7, "seed of the demo data"),
     ("--token-ttl", int, 7200, "seconds a Salesforce access token lives"),
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         "start": "serve in the background unless already running, and wait until ready",
         "stop": "stop the background sandbox",
         "status": "print the API calls each stand-in has served",
+        "env": "print `export` lines with the running sandbox's ports and CA bundle, for "
+               "meltano.yml's `sandbox` environment: eval \"$(consent-sandbox env)\"",
     }
     for name, help_text in commands.items():
         command = sub.add_parser(name, help=help_text)
@@ -79,11 +82,18 @@ def main(argv: list[str] | None = None) -> None:
         except KeyboardInterrupt:
             pass
     elif args.command == "start":
-        passthrough = [f"{flag}={getattr(args, flag[2:].replace('-', '_'))}"
-                       for flag, *_ in SERVE_OPTIONS]
-        control.start(args.state_dir, passthrough)
+        def value(flag: str) -> object:
+            return getattr(args, flag[2:].replace("-", "_"))
+
+        port_flags = set(control.APIS.values())
+        passthrough = [f"{flag}={value(flag)}" for flag, *_ in SERVE_OPTIONS
+                       if flag not in port_flags]
+        ports = {api: int(value(flag)) for api, flag in control.APIS.items()}
+        control.start(args.state_dir, passthrough, ports)
     elif args.command == "stop":
         control.stop(args.state_dir)
+    elif args.command == "env":
+        print("\n".join(control.env_lines(args.state_dir)))
     else:
         control.status(args.state_dir)
 
