@@ -17,6 +17,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
+from sqlalchemy.exc import SQLAlchemyError
 
 from consent_mapper import clock, rules
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
@@ -38,6 +39,7 @@ PLATFORM_ADAPTERS = {autopilot.SYSTEM: autopilot, activecampaign.SYSTEM: activec
 # a run's lease on the ledger: renewed while the run lives, so a killed run frees it soon
 LEASE_TTL = timedelta(seconds=120)
 LEASE_WAIT = timedelta(minutes=15)
+LEASE_POLL = 3.0  # seconds between two asks of a waiting run
 
 
 class ConsentMapper(InlineMapper):
@@ -123,7 +125,7 @@ class ConsentMapper(InlineMapper):
         try:
             renewer = None if dry_run else self._take_lease(ledger, lease)
             try:
-                counts = self._decide(ledger, outbox, dry_run)
+                counts = self._decide(ledger, outbox, dry_run, None if dry_run else lease)
             finally:
                 if renewer is not None:
                     renewer.set()
@@ -144,8 +146,12 @@ class ConsentMapper(InlineMapper):
         self.held_state = None
         self._summary(counts, dry_run)
 
-    def _decide(self, ledger: Ledger, outbox: Outbox, dry_run: bool) -> dict[str, int]:
-        with ledger.transaction(commit=not dry_run) as tx:
+    def _decide(self, ledger: Ledger, outbox: Outbox, dry_run: bool,
+                lease: str | None) -> dict[str, int]:
+        with ledger.transaction(commit=not dry_run, lease=lease) as tx:
+            if tx.exclusive():
+                self.logger.info("the consent ledger was busy with another run's decisions: "
+                                 "this run waited and decided after that run committed")
             source_system = salesforce.SYSTEM if self.source == CRM else self.platform
             target_system = self.platform if self.source == CRM else salesforce.SYSTEM
             run_id = tx.start_run(self.settings.direction, source_system, self.platform)
@@ -180,12 +186,19 @@ class ConsentMapper(InlineMapper):
                     f"when that run has finished")
             self.logger.warning("waiting for the consent ledger: another %s run holds it (%s)",
                                 name, holder)
-            threading.Event().wait(min(10.0, LEASE_TTL.total_seconds() / 4))
+            threading.Event().wait(LEASE_POLL)
         stop = threading.Event()
 
         def renew() -> None:
             while not stop.wait(LEASE_TTL.total_seconds() / 4):
-                ledger.renew(name, LEASE_TTL)
+                try:
+                    if not ledger.renew(name, LEASE_TTL):
+                        self.logger.warning("the lease %s on the consent ledger was lost: this "
+                                            "run will not commit its decisions", name)
+                        return
+                except SQLAlchemyError as exc:  # the next renewal may get through
+                    self.logger.warning("renewing the lease %s on the consent ledger failed "
+                                        "(%s); trying again", name, type(exc).__name__)
 
         threading.Thread(target=renew, name="ledger-lease", daemon=True).start()
         return stop

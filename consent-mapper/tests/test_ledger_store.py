@@ -1,4 +1,4 @@
-"""The ledger on a real SQLite file: migrations, round trips, and what needs attention."""
+"""The ledger on a real SQLite file and a PostgreSQL database: round trips, what needs attention."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ def test_migrations_create_the_schema_once_and_record_the_revision(tmp_path):
     tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
     assert {"ledger_people", "ledger_records", "ledger_runs", "ledger_audit",
             "ledger_alembic_version"} <= tables
-    assert db.execute("select version_num from ledger_alembic_version").fetchall() == [("0002",)]
+    assert db.execute("select version_num from ledger_alembic_version").fetchall() == [("0003",)]
 
 
-def test_a_person_round_trips_and_a_moved_record_follows_its_new_address(tmp_path):
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+def test_a_person_round_trips_and_a_moved_record_follows_its_new_address(ledger_url):
+    ledger = Ledger(ledger_url)
     with ledger.transaction() as tx:
         memory = tx.load(["a@x.io"])["a@x.io"]
         memory.agreed, memory.opted_out_at = True, "2026-01-01T00:00:00.000+00:00"
@@ -51,8 +51,8 @@ def test_a_person_round_trips_and_a_moved_record_follows_its_new_address(tmp_pat
         assert LEAD in tx.load(["b@x.io"])["b@x.io"].records
 
 
-def test_attention_finds_disagreeing_records_and_lost_writes(tmp_path):
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+def test_attention_finds_disagreeing_records_and_lost_writes(ledger_url):
+    ledger = Ledger(ledger_url)
     with ledger.transaction() as tx:
         for email, agreed, record in [
             ("agrees@x.io", True, RecordMemory(lead("1"), True)),
@@ -81,8 +81,8 @@ def test_attention_finds_disagreeing_records_and_lost_writes(tmp_path):
                             crm_read_run=False) == set()
 
 
-def test_dry_run_transaction_leaves_nothing_behind(tmp_path):
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+def test_dry_run_transaction_leaves_nothing_behind(ledger_url):
+    ledger = Ledger(ledger_url)
     with ledger.transaction(commit=False) as tx:
         run = tx.start_run("salesforce_to_autopilot", "salesforce", "autopilot")
         tx.audit(run, "a@x.io", [AuditEvent("R1", None, True, LEAD, "first sight")])
@@ -91,8 +91,8 @@ def test_dry_run_transaction_leaves_nothing_behind(tmp_path):
         assert tx.history("a@x.io") == [] and tx.last_runs() == []
 
 
-def test_history_command_prints_the_decisions_of_a_person(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_history_command_prints_the_decisions_of_a_person(ledger_url, capsys):
+    url = ledger_url
     ledger = Ledger(url)
     with ledger.transaction() as tx:
         run = tx.start_run("salesforce_to_autopilot", "salesforce", "autopilot")

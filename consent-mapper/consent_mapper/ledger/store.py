@@ -9,15 +9,29 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, and_, create_engine, event, func, or_, select, tuple_
+from sqlalchemy import (
+    Connection,
+    and_,
+    case,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from consent_mapper import clock
 from consent_mapper.ledger.schema import audit, leases, people, records, runs
@@ -34,12 +48,14 @@ from consent_mapper.rules import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 # the newest migration: a ledger already there is opened without loading alembic (a third of a
 # quiet run's start-up); test_ledger_store checks it against the migrations folder
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 CHUNK = 500  # keys per IN (...) query: well under SQLite's bound-parameter limit
 RECORD_COLUMNS = ("email", "role", "observed", "observed_at", "pending", "pending_at",
                   "prior_at", "pending_run", "live", "selected", "writable", "native_id",
                   "platform_state", "updated_at")
 PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed", "updated_at")
+# PostgreSQL advisory lock key of the ledger's migrations (there may be no table to lock yet)
+MIGRATION_LOCK = 0x636F6E73656E74  # "consent"
 
 
 def now_iso() -> str:
@@ -51,10 +67,16 @@ def open_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    sqlite_file = parsed.get_backend_name() == "sqlite"
+    # a server connection may idle through a long wait for the lease: checked before reuse
+    engine = create_engine(url, pool_pre_ping=not sqlite_file)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            # two machines opening a new ledger at once: the second waits and finds it migrated
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         if _revision(connection) != HEAD_REVISION:
             from alembic import command
             from alembic.config import Config
@@ -67,7 +89,7 @@ def open_engine(url: str) -> Engine:
 
 
 def _revision(connection: Connection) -> str | None:
-    from sqlalchemy import inspect, text
+    from sqlalchemy import inspect
 
     if not inspect(connection).has_table("ledger_alembic_version"):
         return None
@@ -85,17 +107,30 @@ class LeaseHeld(RuntimeError):
     """Another live run of the same direction holds the ledger."""
 
 
+class LeaseLost(RuntimeError):
+    """The lease this run decided under was taken over (it expired): nothing is committed."""
+
+
 class Ledger:
     def __init__(self, url: str) -> None:
         self.engine = open_engine(url)
+        # named to a waiting run; the token tells apart containers with the same host and pid
+        self.holder = f"{socket.gethostname()} pid {os.getpid()} ({secrets.token_hex(3)})"
 
     @contextmanager
-    def transaction(self, commit: bool = True) -> Iterator[LedgerTransaction]:
-        """One transaction; rolled back on error, or always when ``commit`` is false (dry run)."""
+    def transaction(self, commit: bool = True,
+                    lease: str | None = None) -> Iterator[LedgerTransaction]:
+        """One transaction; rolled back on error, or always when ``commit`` is false (dry run).
+
+        With ``lease``, it commits only while this ledger still holds that lease: a run whose
+        lease expired and was taken by another run rolls back (:class:`LeaseLost`).
+        """
         with self.engine.connect() as connection:
             transaction = connection.begin()
             try:
                 yield LedgerTransaction(connection)
+                if commit and lease is not None:
+                    self._still_held(connection, lease)
             except BaseException:
                 transaction.rollback()
                 raise
@@ -107,33 +142,44 @@ class Ledger:
     def acquire(self, name: str, ttl: timedelta) -> str | None:
         """Take the lease ``name`` for ``ttl``; None when taken, else who holds it until when.
 
-        A run killed with its lease expires with it: the next run never needs a manual unlock.
+        One statement decides (INSERT ... ON CONFLICT DO UPDATE ... WHERE free or ours): two
+        runs asking at once never both get it. A run killed with its lease expires with it: the
+        next run never needs a manual unlock. Times come from the database server's clock where
+        there is one, so machines whose clocks differ agree on when a lease ends.
         """
-        holder = f"{socket.gethostname()} pid {os.getpid()}"
-        now = datetime.now(UTC)
         with self.engine.begin() as c:
-            row = c.execute(select(leases).where(leases.c.name == name)).first()
-            if row is not None and row.holder != holder and row.expires_at > _iso(now):
+            now = _db_now(c)
+            values = {"name": name, "holder": self.holder, "acquired_at": _iso(now),
+                      "expires_at": _iso(now + ttl)}
+            if not _take_lease(c, values):
+                row = c.execute(select(leases).where(leases.c.name == name)).first()
+                if row is None:  # released between the two statements: ask again
+                    return self.acquire(name, ttl)
                 return f"{row.holder} since {row.acquired_at} (lease ends {row.expires_at})"
-            values = {"holder": holder, "acquired_at": _iso(now), "expires_at": _iso(now + ttl)}
-            if row is None:
-                c.execute(leases.insert().values(name=name, **values))
-            else:
-                c.execute(leases.update().where(and_(
-                    leases.c.name == name, leases.c.holder == row.holder,
-                    leases.c.expires_at == row.expires_at)).values(**values))
         return None
 
-    def renew(self, name: str, ttl: timedelta) -> None:
-        holder = f"{socket.gethostname()} pid {os.getpid()}"
+    def renew(self, name: str, ttl: timedelta) -> bool:
+        """Move the lease's end; False when it is no longer this ledger's."""
         with self.engine.begin() as c:
-            c.execute(leases.update().where(leases.c.name == name, leases.c.holder == holder)
-                      .values(expires_at=_iso(datetime.now(UTC) + ttl)))
+            done = c.execute(leases.update().where(leases.c.name == name,
+                                                   leases.c.holder == self.holder)
+                             .values(expires_at=_iso(_db_now(c) + ttl)))
+        return done.rowcount == 1
 
     def release(self, name: str) -> None:
-        holder = f"{socket.gethostname()} pid {os.getpid()}"
         with self.engine.begin() as c:
-            c.execute(leases.delete().where(leases.c.name == name, leases.c.holder == holder))
+            c.execute(leases.delete().where(leases.c.name == name,
+                                            leases.c.holder == self.holder))
+
+    def _still_held(self, c: Connection, name: str) -> None:
+        # the row stays locked to the commit (PostgreSQL): nobody takes the lease in between
+        row = c.execute(select(leases.c.holder).where(leases.c.name == name)
+                        .with_for_update()).first()
+        if row is None or row.holder != self.holder:
+            raise LeaseLost(
+                f"this run's lease {name} on the consent ledger ended (not renewed for "
+                f"longer than it lasts) and {row.holder if row else 'nobody'} holds it now: "
+                f"nothing this run decided is kept, and the next run decides again")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -150,6 +196,24 @@ class LedgerTransaction:
         self._audit: list[dict] = []
 
     # runs
+
+    def exclusive(self) -> bool:
+        """Make this the only deciding transaction on the ledger; True when it had to wait.
+
+        Runs of both directions read and write the same people. SQLite's write lock serializes
+        them; on PostgreSQL two would each write back what they had read before the other
+        committed (a lost update), so the first statement of a deciding transaction locks the
+        runs table against other deciding transactions (plain reads go on).
+        """
+        if self.c.dialect.name != "postgresql":
+            return False
+        try:
+            with self.c.begin_nested():
+                self.c.execute(text("LOCK TABLE ledger_runs IN EXCLUSIVE MODE NOWAIT"))
+            return False
+        except OperationalError:  # lock_not_available: another run is deciding
+            self.c.execute(text("LOCK TABLE ledger_runs IN EXCLUSIVE MODE"))
+            return True
 
     def start_run(self, direction: str, source_system: str, platform: str) -> int:
         result = self.c.execute(runs.insert().values(
@@ -315,6 +379,48 @@ class LedgerTransaction:
         return [dict(row._mapping) for row in self.c.execute(query)]
 
 
+def _take_lease(c: Connection, values: dict) -> bool:
+    """Insert the lease, or take it over when it is ours or has ended; False when held."""
+    dialect = c.dialect.name
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(dialect)
+    if insert is None:  # any other database: read, then a guarded write
+        row = c.execute(select(leases).where(leases.c.name == values["name"])).first()
+        if row is None:
+            try:
+                with c.begin_nested():
+                    c.execute(leases.insert().values(**values))
+                return True
+            except IntegrityError:
+                return False
+        if row.holder != values["holder"] and row.expires_at > values["acquired_at"]:
+            return False
+        done = c.execute(leases.update().where(
+            leases.c.name == values["name"], leases.c.holder == row.holder,
+            leases.c.expires_at == row.expires_at).values(**values))
+        return done.rowcount == 1
+    statement = insert(leases).values(**values)
+    new = statement.excluded
+    # ISO-8601 strings of one format order as the times do, compared byte by byte: PostgreSQL
+    # databases often collate text by a language's rules, hence "C"
+    ends = leases.c.expires_at if dialect == "sqlite" else leases.c.expires_at.collate("C")
+    statement = statement.on_conflict_do_update(
+        index_elements=["name"],
+        set_={"holder": new.holder, "expires_at": new.expires_at,
+              "acquired_at": case((leases.c.holder == new.holder, leases.c.acquired_at),
+                                  else_=new.acquired_at)},
+        where=or_(leases.c.holder == new.holder, ends <= new.acquired_at))
+    # a row comes back when inserted or taken over, none when the WHERE kept the holder's
+    return c.execute(statement.returning(leases.c.holder)).first() is not None
+
+
+def _db_now(c: Connection) -> datetime:
+    """Now by the database server's clock (PostgreSQL), else by this machine's."""
+    if c.dialect.name == "postgresql":
+        moment = c.execute(select(literal_column("statement_timestamp()"))).scalar_one()
+        return moment.astimezone(UTC)
+    return datetime.now(UTC)
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -337,4 +443,5 @@ def _memory(row: object) -> RecordMemory:
         bool(r.writable), r.native_id, r.platform_state)  # type: ignore[attr-defined]
 
 
-__all__ = ["CRM", "PLATFORM", "Ledger", "LedgerTransaction", "LeaseHeld", "now_iso"]
+__all__ = ["CRM", "PLATFORM", "Ledger", "LedgerTransaction", "LeaseHeld", "LeaseLost",
+           "now_iso"]
