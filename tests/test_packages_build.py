@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import tomllib
 import zipfile
 from email.message import Message
 from pathlib import Path
@@ -113,3 +114,36 @@ def test_link_pattern_finds_relative_links():
     text = "see [a](../docs/x.md) and [b](https://e.io/y)\n[c]: docs/z.md\n"
     found = [a or b for a, b in LINK.findall(text)]
     assert found == ["../docs/x.md", "https://e.io/y", "docs/z.md"]
+
+
+@packaging
+def test_the_wheels_install_alone_and_import(dist: Path, tmp_path: Path):
+    """Installed from the wheels only (no workspace, no editable source beside them), every
+    package imports and every console script is there: nothing the wheels need is left behind."""
+    venv = tmp_path / "venv"
+    uv = find_uv_bin()
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    # the workspace's pins, so the wheels meet the dependency versions the tests ran with
+    pins = tmp_path / "pins.txt"
+    exported = subprocess.run([uv, "export", "--quiet", "--frozen", "--all-packages",
+                               "--no-emit-workspace", "--no-hashes", "-o", str(pins)], cwd=ROOT,
+                              capture_output=True, text=True)
+    assert exported.returncode == 0, exported.stderr
+    installed = subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python),
+                                "--find-links", str(dist), "--constraint", str(pins),
+                                *map(str, sorted(dist.glob("*.whl")))],
+                               capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr[-4000:]
+    modules = [package for member in MEMBERS for package in wheel_packages(member)]
+    imported = subprocess.run([str(python), "-c", f"import {', '.join(modules)}"],
+                              capture_output=True, text=True, cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr[-4000:]
+    for member in MEMBERS:
+        for script in project_table(member).get("scripts", {}):
+            assert (venv / "bin" / script).exists(), f"{member}: console script {script} missing"
+
+
+def wheel_packages(member: str) -> list[str]:
+    with (ROOT / member / "pyproject.toml").open("rb") as file:
+        return tomllib.load(file)["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
