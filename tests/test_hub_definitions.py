@@ -334,4 +334,12 @@ def test_meltano_yml_agrees_with_the_definition(path, project):
         assert [m["name"] for m in plugin["mappings"]] == [m["name"] for m in
                                                            definition["mappings"]]
     if "commands" in definition:
-        assert set(plugin["commands"]) == set(definition["commands"])
+        assert plugin["commands"] == definition["commands"]
+
+
+def test_mapper_commands_exist():
+    definition = _load(HUB / f"mappers/consent-mapper--{VARIANT}.yml")
+    for name, command in definition["commands"].items():
+        usage = _run(str(BIN / command["executable"]), "--help")
+        choices = re.search(r"\{([a-z,-]+)\}", usage)
+        assert choices and command["args"].split()[0] in choices.group(1).split(","), name
