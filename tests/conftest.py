@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,6 +40,39 @@ def project(sandbox: RunningSandbox, folder: Path) -> MeltanoProject:
     for plugin in ("TAP_ACTIVECAMPAIGN", "TARGET_ACTIVECAMPAIGN"):
         meltano.extra_env[f"{plugin}_RATE_LIMIT_PER_SECOND"] = "40"
     return meltano
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new database on the server of CONSENTSYNC_TEST_POSTGRES_URL (`.ci/postgres.sh`), its
+    URL; dropped afterwards. Skips without a server, fails instead under
+    CONSENTSYNC_REQUIRE_POSTGRES=1 (CI)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    server = os.environ.get("CONSENTSYNC_TEST_POSTGRES_URL")
+    if not server:
+        why = ("CONSENTSYNC_TEST_POSTGRES_URL is not set: run the tests under .ci/postgres.sh "
+               "(it starts a throwaway PostgreSQL server)")
+        if os.environ.get("CONSENTSYNC_REQUIRE_POSTGRES") == "1":
+            pytest.fail(why)
+        pytest.skip(why)
+    name = f"team_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def team_mode(meltano: MeltanoProject, database: str) -> None:
+    """The ledger, Meltano's system database and its state on one PostgreSQL database."""
+    meltano.extra_env["CONSENT_MAPPER_LEDGER_URL"] = database
+    meltano.extra_env["MELTANO_DATABASE_URI"] = database
 
 
 @pytest.fixture

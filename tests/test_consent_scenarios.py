@@ -14,18 +14,20 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import pytest
 
 from consent_sandbox.testing import running_sandbox
 
-from .conftest import PLATFORMS, SANDBOX_ARGS, Systems, project
+from .conftest import PLATFORMS, SANDBOX_ARGS, Systems, postgres_database, project, team_mode
 
 PLATFORM_NAMES = list(PLATFORMS)
-# one world per platform, each in its own worker
+# one world per platform, each in its own worker; "autopilot-postgres" is team mode: the ledger,
+# Meltano's system database and state on PostgreSQL (skipped without a server: .ci/postgres.sh)
 WORLDS = [pytest.param(name, marks=pytest.mark.xdist_group(f"world-{name}"))
-          for name in PLATFORM_NAMES]
+          for name in [*PLATFORM_NAMES, "autopilot-postgres"]]
 
 
 @dataclass
@@ -38,13 +40,17 @@ class World:
 
 @pytest.fixture(scope="module", params=WORLDS)
 def world(request, tmp_path_factory):
+    platform, _, backend = request.param.partition("-")
     folder = tmp_path_factory.mktemp(f"world-{request.param}")
-    with running_sandbox(folder / "sandbox", *SANDBOX_ARGS) as sandbox:
+    with (postgres_database() if backend else nullcontext()) as database, \
+            running_sandbox(folder / "sandbox", *SANDBOX_ARGS) as sandbox:
         meltano = project(sandbox, folder)
+        if database:
+            team_mode(meltano, database)
         meltano.extra_env["CONSENT_MAPPER_ON_EXIT"] = "remove"  # scenario 7
         meltano.extra_env["TAP_SALESFORCE_OPTOUT_SELECTION"] = json.dumps(  # scenario 14
             {"Lead": [{"field": "LeadSource", "operator": "not_equals", "value": "Partner"}]})
-        w = World(Systems(sandbox, meltano, request.param))
+        w = World(Systems(sandbox, meltano, platform))
         s, pf = w.systems, w.systems.platform
         job = pf.sync_job
         # before

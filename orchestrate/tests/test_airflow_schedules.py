@@ -53,8 +53,8 @@ def listed(tmp_path_factory) -> dict:
     commands = {
         "schedules": ([MELTANO, "--log-level=warning", "schedule", "list", "--format=json"], ROOT),
         "jobs": ([MELTANO, "--log-level=warning", "job", "list", "--format=json"], ROOT),
-        "add": ([MELTANO, "add", "utility", "airflow", "--from-ref", str(DEFINITION),
-                 "--no-install"], copy),
+        "add": ([MELTANO, "add", "--plugin-type", "utility", "airflow", "--from-ref",
+                 str(DEFINITION), "--no-install"], copy),
     }
     # a system database each: Meltano migrates it on start, and two at once would collide
     running = {name: subprocess.Popen(
