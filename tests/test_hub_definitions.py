@@ -180,7 +180,12 @@ def flatten(properties: dict[str, Any], prefix: str = "") -> Iterator[tuple[str,
 
 
 def expected_kind(schema: dict[str, Any]) -> str:
-    """The Meltano setting kind of a JSON schema type."""
+    """The Meltano setting kind of a JSON schema type.
+
+    A number is `integer`, as on the Hub (its hub-utils map it so): Meltano 4.4's `decimal` turns
+    a value from the environment into a Decimal it then cannot write into the plugin's config
+    (a TypeError before the plugin starts); `integer` passes 40 from there and 0.5 from YAML.
+    """
     if "enum" in schema:
         return "options"
     if schema.get("format") in ("date-time", "date"):
@@ -190,7 +195,7 @@ def expected_kind(schema: dict[str, Any]) -> str:
         declared = alternative.get("type") or []
         types += [declared] if isinstance(declared, str) else declared
     types = [t for t in types if t != "null"] or ["string"]
-    return {"string": "string", "integer": "integer", "number": "decimal", "boolean": "boolean",
+    return {"string": "string", "integer": "integer", "number": "integer", "boolean": "boolean",
             "object": "object", "array": "array"}[types[0]]
 
 
