@@ -93,7 +93,7 @@ def test_a_pid_now_used_by_another_program_is_neither_running_nor_stopped(tmp_pa
     folder = tmp_path / "stale"
     folder.mkdir()
     ensure_certificates(folder)
-    # the endpoints of a sandbox that ran here, and a pid the system has since given to another program
+    # the endpoints of a sandbox that ran here, and a pid since given to another program
     shutil.copy(sandbox.state_dir / "endpoints.json", folder / "endpoints.json")
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
