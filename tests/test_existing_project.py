@@ -60,11 +60,12 @@ def snippet(platform: str) -> dict:
 
 
 def workspace_packages() -> dict[str, tuple[Path, list[str]]]:
-    """Every package of this checkout: distribution name -> (folder, dependency names)."""
+    """Every workspace package of this checkout: distribution name -> (folder, dependencies)."""
+    members = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["workspace"]
     packages = {}
-    for pyproject in ROOT.glob("*/pyproject.toml"):
-        project = tomllib.loads(pyproject.read_text())["project"]
-        packages[project["name"]] = (pyproject.parent, [
+    for member in members["members"]:
+        project = tomllib.loads((ROOT / member / "pyproject.toml").read_text())["project"]
+        packages[project["name"]] = (ROOT / member, [
             Requirement(dep).name for dep in project.get("dependencies", [])])
     return packages
 
