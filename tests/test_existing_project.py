@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tomllib
@@ -269,3 +270,22 @@ def test_snippet_matches_this_project_and_names_only_defined_plugins(platform):
     for job in piece["jobs"]:
         for task in job["tasks"]:
             assert set(task.split()) <= defined | mappings, task
+
+
+def test_readme_adds_every_plugin_from_its_definition_and_sets_only_real_settings():
+    """The README's commands are the ones this test runs: a drifted name, path or setting fails."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Add it to your Meltano project", 1)[1].split("\n## ", 1)[0]
+    adds = re.findall(r"meltano add --plugin-type (\w+) +([\w-]+) +--from-ref \$REF/(\S+)",
+                      section)
+    assert [(kind, name) for kind, name, _ in adds] == list(AUTOPILOT_PLUGINS)
+    for kind, name, path in adds:
+        assert HUB / path == definition(kind, name) and definition(kind, name).exists()
+    kinds = dict((name, kind) for kind, name in AUTOPILOT_PLUGINS)
+    loops = re.findall(r"for p in ([\w -]+); do(.*?)done", section, re.S)
+    assert {p for plugins, _ in loops for p in plugins.split()} == set(kinds) - {"consent-mapper"}
+    for plugins, body in loops:
+        for plugin in plugins.split():
+            known = {s["name"] for s in yaml.safe_load(
+                definition(kinds[plugin], plugin).read_text())["settings"]}
+            assert set(re.findall(r"meltano config set \$p (\w+)", body)) <= known, plugin
