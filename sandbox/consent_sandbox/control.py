@@ -28,12 +28,14 @@ LABELS = {"salesforce": "Salesforce", "autopilot": "Autopilot", "activecampaign"
 ENV_PREFIX = "CONSENTSYNC_SANDBOX_"
 
 
+# sandboxes this process started (a `start` called in-process, as by tests): an exited child stays
+# a zombie, which os.kill still finds, until it is waited for
+_STARTED: dict[int, subprocess.Popen] = {}
+
+
 def _alive(pid: int) -> bool:
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False  # our own child (a `start` in this process) that has exited
-    except ChildProcessError:
-        pass  # not our child: the usual case, `start` ran in another process
+    if pid in _STARTED:
+        return _STARTED[pid].poll() is None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -202,6 +204,7 @@ def start(state_dir: Path, serve_args: list[str], ports: dict[str, int] | None =
          str(state_dir.resolve()), *serve_args, *port_args],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
     )
+    _STARTED[process.pid] = process
     (state_dir / PID_FILE).write_text(str(process.pid))
     endpoints = wait_for_endpoints(state_dir, process, timeout)
     ac = endpoints.get("activecampaign", {}).get("base_url")
