@@ -248,10 +248,12 @@ def test_definition_passes_the_hub_schema_rules(path):
     assert definition["pip_url"].startswith("consentsync-")
     assert (BIN / definition["executable"]).exists()
     assert definition["label"] and definition["description"] and definition["keywords"]
+    assert None not in definition.values(), "leave out what there is not (a logo_url, say)"
     names = [s["name"] for s in definition["settings"]]
     assert len(names) == len(set(names)), "a setting is listed twice"
     for setting in definition["settings"]:
         assert setting.get("kind") and setting.get("label") and setting.get("description"), setting
+        assert all(option.get("label") for option in setting.get("options", [])), setting
         if re.search(r"secret|token|password|api_key", setting["name"]):
             assert setting.get("sensitive") is True, setting["name"]
     for group in definition["settings_group_validation"]:
