@@ -19,7 +19,7 @@ from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 from sqlalchemy.exc import SQLAlchemyError
 
-from consent_mapper import clock, rules
+from consent_mapper import clock, ledger_url, rules
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
 from consent_mapper.ledger.store import Ledger
 from consent_mapper.outbox import Outbox
@@ -59,6 +59,13 @@ class ConsentMapper(InlineMapper):
             self.settings = Settings.from_config(self.config)
         except SettingsError as exc:
             raise ConfigValidationError("Config validation failed", errors=[str(exc)]) from exc
+        # the ledger is checked before any message is read: a wrong URL stops the run here
+        try:
+            self.ledger_check = ledger_url.open_checked(
+                self.settings.ledger_url or default_ledger_url())
+        except ledger_url.LedgerUrlError as exc:
+            raise ConfigValidationError("Config validation failed", errors=[str(exc)]) from exc
+        self._input_started = False
         self.source = CRM if self.settings.reads_crm else PLATFORM
         self.platform = self.settings.platform
         self.adapter = PLATFORM_ADAPTERS[self.platform]
@@ -77,6 +84,7 @@ class ConsentMapper(InlineMapper):
         return ()  # input schemas are swallowed: the output streams have shapes of their own
 
     def map_record_message(self, message_dict: dict) -> Iterable[Message]:
+        self._input_starts()
         stream, record = message_dict["stream"], message_dict["record"]
         if stream not in self.input_streams:
             return ()
@@ -107,9 +115,23 @@ class ConsentMapper(InlineMapper):
                                             salesforce.spelling(stream, record)))
 
     def map_state_message(self, message_dict: dict) -> Iterable[Message]:
+        self._input_starts(message_dict["value"])
         # held back: STATE passes only after the ledger committed and the records were emitted
         self.held_state = message_dict["value"]  # states are cumulative: the latest suffices
         return ()
+
+    def _input_starts(self, state: object = None) -> None:
+        """At the first record or STATE: a new ledger under a tap that ran before stops here."""
+        if self._input_started:
+            return
+        self._input_started = True
+        if not self.ledger_check.fresh:
+            return
+        if ledger_url.has_bookmarks(state):  # the tap's own state, sent before any record
+            raise ConfigValidationError("Config validation failed", errors=[
+                ledger_url.fresh_ledger_message(self.ledger_check)])
+        self.logger.warning("the consent ledger %s is new: this first run creates it (every "
+                            "person is seen for the first time)", self.ledger_check.shown)
 
     def map_activate_version_message(self, message_dict: dict) -> Iterable[Message]:
         return ()  # versions belong to the input streams, which are not passed on
@@ -118,6 +140,7 @@ class ConsentMapper(InlineMapper):
         raise NotImplementedError("BATCH messages are not supported: run the tap without batch")
 
     def process_endofpipe(self) -> None:
+        self._input_starts()
         dry_run = self.settings.dry_run
         ledger = Ledger(self.settings.ledger_url or default_ledger_url())
         lease = f"{self.settings.direction}:{self.platform}"

@@ -103,7 +103,6 @@ def test_salesforce_streams_become_one_contact_per_person(tmp_path):
 
 def test_state_is_held_back_until_the_buffered_records_are_emitted(tmp_path):
     result = run(S2A, [
-        state(0),
         schema("Lead"),
         record("Lead", Id="00Q1", Email="a@x.io"),
         state(1),
@@ -220,7 +219,7 @@ def test_bounce_is_not_an_opt_out_when_switched_off(tmp_path):
 
 def test_dry_run_logs_decisions_and_emits_no_records_and_no_state(tmp_path):
     result = run({**S2A, "dry_run": True}, [
-        state(0), schema("Lead"),
+        schema("Lead"),
         record("Lead", Id="00Q1", Email="a@x.io", HasOptedOutOfEmail=True), state(1),
     ], tmp_path)
     assert result.returncode == 0, result.stderr
