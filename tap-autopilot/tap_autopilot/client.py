@@ -98,3 +98,8 @@ class AutopilotStream(RESTStream):
 
     def backoff_max_tries(self) -> int:
         return MAX_TRIES
+
+    def backoff_handler(self, details: Any) -> None:  # noqa: ANN401
+        # a retry is a warning, worded by the failure itself (the SDK logs it as an error)
+        self.logger.warning("retry %d of %d in %.1f s: %s", details.get("tries", 0),
+                            MAX_TRIES - 1, details.get("wait") or 0.0, details.get("exception"))
