@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,15 @@ def check_sqlite_path(parsed: URL) -> None:
         what = "the file" if existing == path else f"the folder {str(existing)!r}"
         raise LedgerUrlError(f"ledger_url names {str(path)!r}, but {what} cannot be written "
                              "by this user: give ledger_url a writable place")
+    if existing != path:  # the run creates the file when it commits: make sure it can
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path.parent, prefix=".consent-ledger-probe-"):
+                pass
+        except OSError as exc:
+            raise LedgerUrlError(f"ledger_url names {str(path)!r}, but its folder cannot be "
+                                 f"created or written ({exc.strerror}): give ledger_url a "
+                                 "writable place") from None
 
 
 def open_checked(url: str) -> LedgerCheck:

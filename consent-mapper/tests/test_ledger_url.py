@@ -60,6 +60,11 @@ def test_a_path_that_cannot_be_written(tmp_path: Path) -> None:
     assert "is a file, not a folder" in refusal(f"sqlite:///{tmp_path / 'a-file' / 'l.db'}")
 
 
+def test_a_folder_that_cannot_be_created() -> None:
+    assert "its folder cannot be created or written" in refusal(
+        "sqlite:////proc/no-such-folder/consent-ledger.db")
+
+
 def test_a_ledger_that_is_no_database(tmp_path: Path) -> None:
     (tmp_path / "notes.db").write_text("not a database, just notes\n" * 100)
     assert "the ledger cannot be opened" in refusal(f"sqlite:///{tmp_path / 'notes.db'}")
