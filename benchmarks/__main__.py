@@ -9,11 +9,12 @@ from pathlib import Path
 
 from consent_sandbox.testing import running_sandbox
 
-from . import sandbox_throughput, scale, sync_calls
+from . import bulk, sandbox_throughput, scale, sync_calls
 
-SUITES = {"sandbox": sandbox_throughput.run, "sync": sync_calls.run, "scale": scale.run}
+SUITES = {"sandbox": sandbox_throughput.run, "sync": sync_calls.run, "scale": scale.run,
+          "bulk": bulk.run}
 # suites whose sandbox starts with more than the unthrottled defaults (size -> arguments)
-SANDBOX_ARGS = {"scale": scale.sandbox_args}
+SANDBOX_ARGS = {"scale": scale.sandbox_args, "bulk": bulk.sandbox_args}
 
 
 def main(argv: list[str] | None = None) -> None:
