@@ -25,9 +25,10 @@ from .conftest import PLATFORMS, SANDBOX_ARGS, Systems, postgres_database, proje
 
 PLATFORM_NAMES = list(PLATFORMS)
 # one world per platform, each in its own worker; "autopilot-postgres" is team mode: the ledger,
-# Meltano's system database and state on PostgreSQL (skipped without a server: .ci/postgres.sh)
+# Meltano's system database and state on PostgreSQL (skipped without a server: .ci/postgres.sh);
+# "autopilot-bulk" reads and writes Salesforce through Bulk API 2.0 only (bulk_threshold=1)
 WORLDS = [pytest.param(name, marks=pytest.mark.xdist_group(f"world-{name}"))
-          for name in [*PLATFORM_NAMES, "autopilot-postgres"]]
+          for name in [*PLATFORM_NAMES, "autopilot-postgres", "autopilot-bulk"]]
 
 
 @dataclass
@@ -42,11 +43,20 @@ class World:
 def world(request, tmp_path_factory):
     platform, _, backend = request.param.partition("-")
     folder = tmp_path_factory.mktemp(f"world-{request.param}")
-    with (postgres_database() if backend else nullcontext()) as database, \
+    with (postgres_database() if backend == "postgres" else nullcontext()) as database, \
             running_sandbox(folder / "sandbox", *SANDBOX_ARGS) as sandbox:
         meltano = project(sandbox, folder)
         if database:
             team_mode(meltano, database)
+        if backend == "bulk":
+            meltano.extra_env["TAP_SALESFORCE_OPTOUT_BULK_THRESHOLD"] = "1"
+            meltano.extra_env["TARGET_SALESFORCE_BULK_THRESHOLD"] = "1"
+            # the tap reads its first page over REST and the rest in a Bulk job: more Leads
+            # than one page of the smallest size Salesforce allows
+            meltano.extra_env["TAP_SALESFORCE_OPTOUT_PAGE_SIZE"] = "200"
+            sandbox.admin("salesforce", "POST", "/records/Lead", json=[
+                {"LastName": f"Fill {n}", "Company": "C", "Email": f"fill{n}@x.io"}
+                for n in range(250)])
         meltano.extra_env["CONSENT_MAPPER_ON_EXIT"] = "remove"  # scenario 7
         meltano.extra_env["TAP_SALESFORCE_OPTOUT_SELECTION"] = json.dumps(  # scenario 14
             {"Lead": [{"field": "LeadSource", "operator": "not_equals", "value": "Partner"}]})
@@ -100,6 +110,8 @@ def world(request, tmp_path_factory):
         (w.ids["e7-again"],) = s.add("Lead", {"LastName": "E", "Company": "C",  # 7
                                               "Email": "e7@x.io"})
         w.outputs.append(_run(meltano, job))
+        w.seen["salesforce-calls"] = sandbox.calls("salesforce")["calls"]
+        w.seen["backend"] = backend
         yield w
 
 
@@ -191,6 +203,15 @@ def test_a_converted_leads_opt_out_reaches_the_existing_contact_it_became(world)
     # converted into the existing, opted-in Contact; Salesforce did not carry the opt-out
     assert world.systems.crm("contact@x.io") == {f"Contact {contact}": True}
     assert world.systems.platform.contacts()["contact@x.io"]["unsubscribed"] is True
+
+
+def test_the_bulk_world_reads_and_writes_salesforce_through_bulk_jobs_only(world):
+    if world.seen["backend"] != "bulk":
+        pytest.skip("the REST worlds read and write through REST")
+    calls = {(c["method"], c["endpoint"]) for c in world.seen["salesforce-calls"]}
+    assert any(m == "POST" and e.endswith("/jobs/query") for m, e in calls)
+    assert any(m == "POST" and e.endswith("/jobs/ingest") for m, e in calls)
+    assert not [e for m, e in calls if m == "PATCH" and "composite/sobjects" in e]
 
 
 @pytest.fixture(params=PLATFORM_NAMES)
