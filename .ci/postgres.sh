@@ -35,6 +35,11 @@ if [ -z "$BINDIR" ]; then
         exit 1
     fi
     echo "postgres.sh: installing Debian's postgresql package" >&2
+    # only the binaries: no "main" cluster left running on port 5432 after CI
+    if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+        mkdir -p /etc/postgresql-common
+        echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
+    fi
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >&2
     BINDIR=$(find_bindir)
@@ -48,7 +53,8 @@ if [ "$(id -u)" -eq 0 ]; then
     as_owner() { runuser -u postgres -- "$@"; }
 fi
 
-PGTMP=$(mktemp -d "${TMPDIR:-/tmp}/consentsync-pg.XXXXXX")
+# as root in /tmp: the postgres user may not reach into root's own TMPDIR
+PGTMP=$(mktemp -d "$([ "$(id -u)" -eq 0 ] && echo /tmp || echo "${TMPDIR:-/tmp}")/consentsync-pg.XXXXXX")
 chmod 755 "$PGTMP"
 [ "$(id -u)" -eq 0 ] && chown postgres "$PGTMP"
 
