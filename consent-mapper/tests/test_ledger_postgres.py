@@ -212,3 +212,22 @@ def test_a_run_whose_lease_was_taken_over_commits_nothing(postgres_url):
         assert tx.ever_ran() is False
     slow.close()
     other.close()
+
+
+def test_lease_times_are_utc_whatever_the_servers_time_zone(postgres_url):
+    from datetime import UTC, datetime
+
+    engine = create_engine(postgres_url)
+    with engine.begin() as c:
+        name = c.execute(text("SELECT current_database()")).scalar_one()
+        c.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'Pacific/Kiritimati'"))
+    engine.dispose()
+    ledger = Ledger(postgres_url)  # new connections: UTC+14
+    assert ledger.acquire("d:autopilot", TTL) is None
+    with ledger.engine.connect() as c:
+        assert c.execute(text("SHOW timezone")).scalar_one() == "Pacific/Kiritimati"
+        acquired = c.execute(text("SELECT acquired_at FROM ledger_leases")).scalar_one()
+    ledger.close()
+    assert acquired.endswith("Z")
+    moment = datetime.fromisoformat(acquired.replace("Z", "+00:00"))
+    assert abs((moment - datetime.now(UTC)).total_seconds()) < 3600  # not 14 hours off
