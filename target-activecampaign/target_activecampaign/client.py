@@ -23,7 +23,9 @@ class Rejected(Exception):
         self.status = status
         self.body = body
         self.path = path
-        super().__init__(f"{status} on {path}: {describe(body)}")
+        hint = ("; check api_token and api_url (Settings, Developer)" if status in (401, 403)
+                else "")
+        super().__init__(f"ActiveCampaign answered {status} on {path}: {describe(body)}{hint}")
 
     @property
     def message(self) -> str:

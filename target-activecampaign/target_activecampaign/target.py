@@ -10,7 +10,7 @@ from singer_sdk.target_base import Target
 
 from api_pacing import one_line_exit
 
-from .client import Client
+from .client import Client, Rejected
 from .sinks import ContactsSink
 from .writer import AuthError, ContactWriter
 
@@ -78,7 +78,7 @@ class TargetActiveCampaign(Target):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Fatal errors (a wrong URL, CA bundle or key; the API down) end in one line."""
-        with one_line_exit(cls.logger, AuthError):
+        with one_line_exit(cls.logger, AuthError, Rejected):
             super().invoke(*args, **kwargs)
 
     def get_sink_class(self, stream_name: str) -> type[ContactsSink]:

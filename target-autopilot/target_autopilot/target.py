@@ -10,7 +10,7 @@ from singer_sdk.target_base import Target
 
 from api_pacing import one_line_exit
 
-from .client import AutopilotClient
+from .client import AutopilotClient, AutopilotRejected
 from .sinks import ContactsSink
 from .writer import AutopilotAuthError, ContactWriter
 
@@ -74,7 +74,7 @@ class TargetAutopilot(Target):
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
         """Fatal errors (a wrong URL, CA bundle or key; the API down) end in one line."""
-        with one_line_exit(cls.logger, AutopilotAuthError):
+        with one_line_exit(cls.logger, AutopilotAuthError, AutopilotRejected):
             super().invoke(*args, **kwargs)
 
     def get_sink_class(self, stream_name: str) -> type[ContactsSink]:
