@@ -14,6 +14,7 @@ import sys
 
 from consent_mapper.addresses import InvalidEmail, normalize_email
 from consent_mapper.ledger.store import Ledger
+from consent_mapper.ledger.transfer import TargetNotEmpty, copy_ledger
 from consent_mapper.settings import default_ledger_url
 
 
@@ -71,6 +72,17 @@ def last_run(ledger: Ledger) -> int:
     return 0
 
 
+def copy(source_url: str, target_url: str) -> int:
+    try:
+        copied = copy_ledger(source_url, target_url)
+    except TargetNotEmpty as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    print("copied " + ", ".join(f"{table}={n}" for table, n in copied.items())
+          + ": set ledger_url to the new ledger before the next run")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="consent-ledger", description=__doc__.splitlines()[0])
     parser.add_argument("--ledger-url", default=os.environ.get("CONSENT_MAPPER_LEDGER_URL"))
@@ -78,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("history", help="a person's records and decisions").add_argument("email")
     sub.add_parser("pending", help="writes sent and not yet read back")
     sub.add_parser("last-run", help="the summary of the last run of each direction")
+    sub.add_parser("copy", help="copy the whole ledger into a new, empty one (e.g. SQLite to "
+                   "PostgreSQL for team mode)").add_argument("--to", required=True,
+                                                            metavar="LEDGER_URL")
     args = parser.parse_args(argv)
+    if args.command == "copy":
+        return copy(args.ledger_url or default_ledger_url(), args.to)
     ledger = Ledger(args.ledger_url or default_ledger_url())
     try:
         if args.command == "history":

@@ -231,3 +231,36 @@ def test_lease_times_are_utc_whatever_the_servers_time_zone(postgres_url):
     assert acquired.endswith("Z")
     moment = datetime.fromisoformat(acquired.replace("Z", "+00:00"))
     assert abs((moment - datetime.now(UTC)).total_seconds()) < 3600  # not 14 hours off
+
+
+def test_a_sqlite_ledger_copied_to_postgresql_keeps_every_person_and_decision(
+        tmp_path, postgres_url, capsys):
+    import shutil
+    from pathlib import Path
+
+    from consent_mapper.ledger_cli import main as ledger_cli
+
+    path = tmp_path / "ledger.db"
+    shutil.copy(Path(__file__).parent / "fixtures" / "ledger-0.1.db", path)
+    sqlite_url = f"sqlite:///{path}"
+    assert ledger_cli(["--ledger-url", sqlite_url, "copy", "--to", postgres_url]) == 0
+    assert "set ledger_url to the new ledger" in capsys.readouterr().out
+    for asked in (["history", "bob@x.io"], ["pending"], ["last-run"]):
+        ledger_cli(["--ledger-url", sqlite_url, *asked])
+        before = capsys.readouterr().out
+        ledger_cli(["--ledger-url", postgres_url, *asked])
+        assert capsys.readouterr().out == before
+    ledger = Ledger(postgres_url)
+    old = Ledger(sqlite_url)
+    with ledger.transaction(commit=False) as tx, old.transaction(commit=False) as was:
+        for email in ("ada@x.io", "bob@x.io", "gone@x.io"):
+            assert tx.person(email) == was.person(email)
+            assert tx.history(email) == was.history(email)
+        assert tx.last_runs() == was.last_runs()
+        newest = max(r["id"] for r in was.last_runs())
+        assert tx.start_run("d", "salesforce", "autopilot") > newest  # ids go on
+    old.close()
+    ledger.close()
+    # a second copy would mix two ledgers
+    assert ledger_cli(["--ledger-url", sqlite_url, "copy", "--to", postgres_url]) == 2
+    assert "already has rows" in capsys.readouterr().err
