@@ -141,6 +141,7 @@ def fresh_ledger_message(check: LedgerCheck) -> str:
     return (f"ledger_url {check.shown!r} names a new, empty consent ledger, but the tap's "
             "state shows this pipeline has run before: a wrong ledger_url (a typo, another "
             "machine's file) would treat every person as new. Set ledger_url to the ledger "
-            "earlier runs used; to start a new ledger on purpose, run once with "
+            "earlier runs used (to move it, copy it first: `consent-ledger --ledger-url <old> "
+            "copy --to <new>`); to start a new ledger on purpose, run once with "
             "`meltano run --full-refresh ...` (or `meltano state clear <state id>`) so the "
             "tap reads everything again")
