@@ -201,14 +201,17 @@ class ConsentMapper(InlineMapper):
     def _take_lease(self, ledger: Ledger, name: str) -> threading.Event:
         """One run of a direction decides at a time; a killed run's lease simply expires."""
         deadline = datetime.now(UTC) + LEASE_WAIT
+        asked = 0
         while (holder := ledger.acquire(name, LEASE_TTL)) is not None:
             if datetime.now(UTC) > deadline:
                 raise RuntimeError(
                     f"the consent ledger is held by another {name} run ({holder}); this run "
                     f"waited {LEASE_WAIT} and stops without deciding anything: run it again "
                     f"when that run has finished")
-            self.logger.warning("waiting for the consent ledger: another %s run holds it (%s)",
-                                name, holder)
+            if asked % 20 == 0:  # said once a minute, asked every few seconds
+                self.logger.warning("waiting for the consent ledger: another %s run holds it "
+                                    "(%s)", name, holder)
+            asked += 1
             threading.Event().wait(LEASE_POLL)
         stop = threading.Event()
 
