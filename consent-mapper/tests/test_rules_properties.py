@@ -40,6 +40,8 @@ RESUBSCRIBE_RACE = "a re-subscribe from the other system overwrote an opt-out ma
                    "last read"
 REMOVE_RACE = "on_exit=remove deleted a contact whose opt-out was made after the last read"
 MOVED_AWAY = "an opt-out no run had read moved to another address with its record"
+TOUCHED_LATER = "an edit of another field, after an unread re-subscribe, dated it after an " \
+                "opt-out made in between"
 
 
 class Killed(Exception):  # noqa: N818 - it names what happened to the run
@@ -60,6 +62,7 @@ class SfRecord:
     deleted: bool = False
     selected: bool = True
     unread_opt_out: bool = False  # a person's opt-out here that no committed run has read
+    unread_resubscribe: int | None = None  # its index in the intents, while no run has read it
     known: bool = False  # the sync has read or written it: it had a belief about it
     converted_to: str | None = None  # a converted Lead: read-only, its Contact is the person
 
@@ -82,6 +85,7 @@ class ApContact:
     updated_at: int
     bounced: bool = False
     unread_opt_out: bool = False
+    unread_resubscribe: int | None = None
     known: bool = False
 
     @property
@@ -147,6 +151,7 @@ class World:
         if before != after:
             self.intents[email].append(after)
             record.unread_opt_out = after
+            record.unread_resubscribe = None if after else len(self.intents[email]) - 1
 
     def edit(self, step: tuple) -> None:
         kind, who = step[0], PEOPLE[step[1]]
@@ -167,6 +172,10 @@ class World:
             self.intend(who, before, record.opted_out, record)
         elif kind == "touch" and live:  # an edit of another field: only the stamp moves
             record = live[step[2] % len(live)]
+            # one stamp per record: the re-subscribe now looks as late as this edit
+            if record.unread_resubscribe is not None \
+                    and len(self.intents[who]) - 1 > record.unread_resubscribe:
+                self.excluded.setdefault(who, TOUCHED_LATER)
             if isinstance(record, SfRecord):
                 record.modstamp = self.sf_now
             else:
@@ -276,6 +285,7 @@ class World:
         mapper.process_endofpipe()
         for record in read:  # the ledger committed what this run read
             record.unread_opt_out, record.known = False, True
+            record.unread_resubscribe = None
         records = [m for m in emitted if isinstance(m, RecordMessage)]
         assert isinstance(emitted[-1], StateMessage) and emitted[-1].value == state, \
             "the tap's STATE must pass, unchanged, after every record"
@@ -324,6 +334,7 @@ class World:
             if target.opted_out and not value and target.unread_opt_out and target.known:
                 self.excluded.setdefault(target.email.lower(), RESUBSCRIBE_RACE)
             target.opted_out, target.modstamp, target.unread_opt_out = value, self.sf_now, False
+            target.unread_resubscribe = None
             target.known = True
         return 0
 
@@ -347,7 +358,7 @@ class World:
                     and contact.known:
                 self.excluded.setdefault(email, RESUBSCRIBE_RACE)
             contact.unsubscribed, contact.updated_at = record["unsubscribed"], self.ap_now
-            contact.unread_opt_out = False
+            contact.unread_opt_out, contact.unread_resubscribe = False, None
         contact.known = True
 
     # the end state
