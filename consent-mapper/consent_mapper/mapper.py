@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from consent_mapper import clock, ledger_url, rules
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
-from consent_mapper.ledger.store import Ledger
+from consent_mapper.ledger.store import LeaseHeld, LeaseLost, Ledger
 from consent_mapper.outbox import Outbox
 from consent_mapper.reconcile import Reconciler
 from consent_mapper.report import RunReport
@@ -53,6 +53,16 @@ class ConsentMapper(InlineMapper):
                                       PluginCapabilities.STRUCTURED_LOGGING]
     config_jsonschema: t.ClassVar[dict] = CONFIG_SCHEMA
 
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        """A run that may not decide (the ledger held by another run, or taken over) ends in
+        its one-line reason, not a traceback."""
+        try:
+            super().invoke(*args, **kwargs)
+        except (LeaseHeld, LeaseLost) as exc:
+            cls.logger.error("%s", " ".join(str(exc).split()))  # noqa: TRY400 - the whole story
+            raise SystemExit(1) from None
+
     def __init__(self, **kwargs: t.Any) -> None:
         super().__init__(**kwargs)
         try:
@@ -81,6 +91,9 @@ class ConsentMapper(InlineMapper):
     # Singer messages in
 
     def map_schema_message(self, message_dict: dict) -> Iterable[Message]:
+        # a singer-sdk tap sends the state it was given before any SCHEMA, and only when it was
+        # given one: a STATE after a SCHEMA is this run's own
+        self._input_starts()
         return ()  # input schemas are swallowed: the output streams have shapes of their own
 
     def map_record_message(self, message_dict: dict) -> Iterable[Message]:
@@ -121,7 +134,7 @@ class ConsentMapper(InlineMapper):
         return ()
 
     def _input_starts(self, state: object = None) -> None:
-        """At the first record or STATE: a new ledger under a tap that ran before stops here."""
+        """At the first message: a new ledger under a tap that ran before stops here."""
         if self._input_started:
             return
         self._input_started = True
@@ -204,7 +217,7 @@ class ConsentMapper(InlineMapper):
         asked = 0
         while (holder := ledger.acquire(name, LEASE_TTL)) is not None:
             if datetime.now(UTC) > deadline:
-                raise RuntimeError(
+                raise LeaseHeld(
                     f"the consent ledger is held by another {name} run ({holder}); this run "
                     f"waited {LEASE_WAIT} and stops without deciding anything: run it again "
                     f"when that run has finished")

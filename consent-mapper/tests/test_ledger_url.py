@@ -91,6 +91,18 @@ def test_a_new_ledger_under_a_tap_that_ran_before_stops_before_any_record(
     assert not (tmp_path / "ledgr.db").exists()  # nothing was created at the wrong place
 
 
+def test_a_first_run_that_read_nothing_sends_its_own_state_after_the_schema(
+        tmp_path: Path) -> None:
+    # a tap given no state sends none first: its first STATE, after the SCHEMA, is this run's
+    mapper = start(f"sqlite:///{tmp_path / 'ledger.db'}")
+    mapper.write_message = lambda message: None  # type: ignore[method-assign]
+    list(mapper.map_schema_message({"type": "SCHEMA", "stream": "contacts", "schema": {},
+                                    "key_properties": []}))
+    list(mapper.map_state_message({"type": "STATE", "value": EARLIER_RUN}))
+    mapper.process_endofpipe()
+    assert (tmp_path / "ledger.db").exists()
+
+
 @pytest.mark.parametrize(("state", "ran_before"), [
     (EARLIER_RUN, True),
     ({"bookmarks": {"Lead": {"progress_markers": {"x": 1}}}}, False),
