@@ -102,6 +102,19 @@ def connection_problem(exc: BaseException, *, service: str, url_setting: str, ur
         f"{url_setting} ({url}) and the network", retriable=True)
 
 
+def raise_connection_problem(exc: BaseException, *, service: str, url_setting: str, url: str,
+                             fatal: type[Exception], retriable: type[Exception]) -> None:
+    """Raise `exc` again as `fatal` or `retriable` with its one line (for a client whose retry
+    loop knows those two kinds, as singer-sdk's streams do); return when it is no connection
+    failure, so that the caller raises it as it is."""
+    failed = connection_problem(exc, service=service, url_setting=url_setting, url=url)
+    if failed is None:
+        return
+    if not failed.retriable:
+        raise fatal(failed.message) from None
+    raise retriable(failed.message) from exc
+
+
 def _ssl_reason(chain: list[BaseException]) -> str:
     for e in chain:
         if isinstance(e, ssl.SSLError) and e.reason:

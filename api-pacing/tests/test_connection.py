@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
-from api_pacing import FatalError, check_ca_bundle, connection_problem, one_line_exit
+from api_pacing import (
+    FatalError,
+    check_ca_bundle,
+    connection_problem,
+    one_line_exit,
+    raise_connection_problem,
+)
 
 trustme = pytest.importorskip("trustme")
 
@@ -129,6 +135,27 @@ def test_a_timeout_is_retried() -> None:
 def test_an_http_error_is_no_connection_problem() -> None:
     assert connection_problem(requests.HTTPError("500"), service="X", url_setting="base_url",
                               url="https://api.example") is None
+
+
+class Stop(Exception):
+    pass
+
+
+class Again(Exception):
+    pass
+
+
+def test_a_connection_failure_is_raised_again_as_the_callers_kind() -> None:
+    kinds = {"service": "Autopilot", "url_setting": "base_url", "url": "https://api.example/v1",
+             "fatal": Stop, "retriable": Again}
+    with pytest.raises(Again, match="no answer in time") as again:
+        raise_connection_problem(requests.ConnectTimeout("connect timed out"), **kinds)
+    assert isinstance(again.value.__cause__, requests.ConnectTimeout)
+    refused = requests.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+    with pytest.raises(Stop, match="connection refused") as stop:
+        raise_connection_problem(refused, **kinds)
+    assert stop.value.__cause__ is None  # one line: nothing chained under it
+    assert raise_connection_problem(requests.HTTPError("500"), **kinds) is None
 
 
 def test_ca_bundle_checks(tmp_path: Path, ca: trustme.CA) -> None:

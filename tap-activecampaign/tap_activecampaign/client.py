@@ -16,7 +16,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.types import Context
 from singer_sdk.pagination import BaseAPIPaginator
 
-from api_pacing import connection_problem
+from api_pacing import raise_connection_problem
 
 from .pagination import PAGE_SIZE, IdKeysetPaginator, LimitOffsetPaginator
 from .retry import wait_generator
@@ -66,13 +66,10 @@ class ActiveCampaignStream(RESTStream):
         try:
             return super()._request(prepared_request, context)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            failed = connection_problem(exc, service="ActiveCampaign", url_setting="api_url",
-                                        url=self.url_base)
-            if failed is None:
-                raise
-            if not failed.retriable:
-                raise FatalAPIError(failed.message) from None
-            raise RetriableAPIError(failed.message) from exc
+            raise_connection_problem(exc, service="ActiveCampaign", url_setting="api_url",
+                                     url=self.url_base, fatal=FatalAPIError,
+                                     retriable=RetriableAPIError)
+            raise
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code

@@ -13,7 +13,7 @@ from singer_sdk import RESTStream
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
-from api_pacing import connection_problem
+from api_pacing import raise_connection_problem
 
 from .retry import wait_generator
 
@@ -65,13 +65,10 @@ class AutopilotStream(RESTStream):
         try:
             return super()._request(prepared_request, context)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            failed = connection_problem(exc, service="Autopilot", url_setting="base_url",
-                                        url=self.url_base)
-            if failed is None:
-                raise
-            if not failed.retriable:
-                raise FatalAPIError(failed.message) from None
-            raise RetriableAPIError(failed.message) from exc
+            raise_connection_problem(exc, service="Autopilot", url_setting="base_url",
+                                     url=self.url_base, fatal=FatalAPIError,
+                                     retriable=RetriableAPIError)
+            raise
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
