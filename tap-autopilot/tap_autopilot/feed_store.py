@@ -8,7 +8,9 @@ in the feed is one number in its STATE; events at or below a position the tap wa
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,8 @@ CREATE TABLE IF NOT EXISTS events (
     received_at TEXT NOT NULL,
     event TEXT NOT NULL,
     contact_id TEXT NOT NULL,
-    email TEXT
+    email TEXT,
+    contact TEXT
 );
 CREATE TABLE IF NOT EXISTS receiver_starts (started_at TEXT NOT NULL);
 """
@@ -31,6 +34,33 @@ class Event:
     event: str
     contact_id: str
     email: str | None
+    contact: dict | None = None  # the contact as the hook sent it (JSON), when it sent one
+
+
+REQUIRED = ("contact_id", "Email", "unsubscribed", "updated_at")
+
+
+def sent_contacts(events: list[Event],
+                  stamp: Callable[[str], datetime]) -> dict[str, dict]:
+    """The contact each hook sent, newest by its `updated_at` (hooks may arrive out of order),
+    for the contacts whose every event carried a whole one; the others must be read."""
+    newest: dict[str, tuple[datetime, dict]] = {}
+    partial: set[str] = set()
+    for event in events:
+        contact = event.contact
+        try:
+            ok = contact is not None and all(key in contact for key in REQUIRED) \
+                and contact["contact_id"] == event.contact_id
+            when = stamp(contact["updated_at"]) if ok and contact else None
+        except (TypeError, ValueError):
+            when = None
+        if when is None or contact is None:
+            partial.add(event.contact_id)
+            continue
+        held = newest.get(event.contact_id)
+        if held is None or when >= held[0]:
+            newest[event.contact_id] = (when, contact)
+    return {cid: contact for cid, (_, contact) in newest.items() if cid not in partial}
 
 
 def _now() -> str:
@@ -47,6 +77,9 @@ class EventStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(events)")}
+        if "contact" not in columns:  # a file of a receiver from before contacts were kept
+            self.db.execute("ALTER TABLE events ADD COLUMN contact TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -57,10 +90,12 @@ class EventStore:
         """A receiver started: hooks sent while none ran may be lost (the tap then scans)."""
         self.db.execute("INSERT INTO receiver_starts VALUES (?)", (_now(),))
 
-    def append(self, event: str, contact_id: str, email: str | None) -> int:
+    def append(self, event: str, contact_id: str, email: str | None,
+               contact: dict | None = None) -> int:
         cursor = self.db.execute(
-            "INSERT INTO events (received_at, event, contact_id, email) VALUES (?, ?, ?, ?)",
-            (_now(), event, contact_id, email))
+            "INSERT INTO events (received_at, event, contact_id, email, contact) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (_now(), event, contact_id, email, None if contact is None else json.dumps(contact)))
         return int(cursor.lastrowid or 0)
 
     # the tap
@@ -75,9 +110,9 @@ class EventStore:
 
     def after(self, position: int, up_to: int) -> list[Event]:
         rows = self.db.execute(
-            "SELECT id, event, contact_id, email FROM events WHERE id > ? AND id <= ? "
+            "SELECT id, event, contact_id, email, contact FROM events WHERE id > ? AND id <= ? "
             "ORDER BY id", (position, up_to)).fetchall()
-        return [Event(*row) for row in rows]
+        return [Event(*row[:4], json.loads(row[4]) if row[4] else None) for row in rows]
 
     def consumed(self, position: int) -> int:
         """Forget events at or below a durable position; how many were deleted."""

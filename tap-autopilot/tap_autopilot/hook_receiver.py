@@ -91,9 +91,10 @@ class Handler(BaseHTTPRequestHandler):
                                "message": "expected {event, contact_id, email}"})
             return
         email = body.get("email") if isinstance(body.get("email"), str) else None
+        contact = body.get("contact") if isinstance(body.get("contact"), dict) else None
         try:
             with self.server.lock:
-                event_id = self.server.store.append(event, contact_id, email)
+                event_id = self.server.store.append(event, contact_id, email, contact)
         except sqlite3.Error as exc:  # not stored: Autopilot retries a non-2xx answer
             log.error("event %s for %s not stored: %s", event, contact_id, exc)
             self._answer(503, {"error": "Service Unavailable"})

@@ -3,14 +3,16 @@ events name, against the Autopilot stand-in (its hooks deliver to loopback targe
 
 from __future__ import annotations
 
+import sqlite3
 import time
 
 import pytest
 import requests
 
-from tap_autopilot.feed_store import EventStore
+from tap_autopilot.feed_store import EventStore, sent_contacts
 from tap_autopilot.hook_receiver import serve
 from tap_autopilot.hook_registration import EVENTS, register, target_url
+from tap_autopilot.timestamps import parse_timestamp
 
 SECRET = "s3cret-s3cret-s3cret-0123"
 pytestmark = pytest.mark.xdist_group("autopilot-change-feed")
@@ -43,6 +45,41 @@ def test_the_receiver_stores_only_what_carries_the_secret(receiver):
     assert post(url, f"/autopilot-hooks/{SECRET}", {"event": "x"}).status_code == 400
     assert [(e.event, e.contact_id, e.email) for e in store.after(0, store.last_id())] == [
         ("contact_unsubscribed", "person_1", "a@x.io")]
+
+
+def contact(contact_id: str, updated_at: str, unsubscribed: bool) -> dict:
+    return {"contact_id": contact_id, "Email": f"{contact_id}@x.io", "unsubscribed": unsubscribed,
+            "updated_at": updated_at}
+
+
+def test_the_newest_contact_a_hook_sent_is_read_and_a_partial_one_means_a_call(tmp_path):
+    store = EventStore(tmp_path / "events.db")
+    # out of order: the unsubscribe's hook arrives before the older update's retry
+    store.append("contact_unsubscribed", "p1", "p1@x.io",
+                 contact("p1", "2026-03-01T10:00:05.000Z", True))
+    store.append("contact_updated", "p1", "p1@x.io",
+                 contact("p1", "2026-03-01T10:00:00.000Z", False))
+    store.append("contact_updated", "p2", "p2@x.io", contact("p2", "2026-03-01T10:00:00.000Z",
+                                                             False))
+    store.append("contact_added_to_list", "p2", "p2@x.io")  # no contact: p2 must be read
+    store.append("contact_updated", "p3", "p3@x.io", {"contact_id": "p3"})  # not whole
+    sent = sent_contacts(store.after(0, store.last_id()), parse_timestamp)
+    assert set(sent) == {"p1"} and sent["p1"]["unsubscribed"] is True
+
+
+def test_a_feed_file_of_an_older_receiver_gains_the_contact_column(tmp_path):
+    path = tmp_path / "events.db"
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, received_at "
+                      "TEXT NOT NULL, event TEXT NOT NULL, contact_id TEXT NOT NULL, email TEXT);"
+                      "INSERT INTO events (received_at, event, contact_id, email) VALUES "
+                      "('2026-03-01T10:00:00+00:00', 'contact_updated', 'p1', 'p1@x.io');")
+    old.commit()
+    old.close()
+    store = EventStore(path)
+    store.append("contact_updated", "p2", "p2@x.io", contact("p2", "2026-03-01T10:00:00Z", True))
+    assert [(e.contact_id, e.contact is not None) for e in store.after(0, store.last_id())] == [
+        ("p1", False), ("p2", True)]
 
 
 def api_calls(sandbox, admin) -> dict[tuple[str, str], int]:
@@ -103,8 +140,8 @@ def test_a_run_reads_only_the_contacts_the_events_name_and_the_scan_catches_a_lo
     second = run_tap(tmp_path / "2", config, state=first.state)
     assert feed(second.records["contacts"]) == set(changed)
     assert all(r["unsubscribed"] for r in second.records["contacts"])
-    # one GET /contact/{id} a contact named (its events: updated and unsubscribed)
-    assert api_calls(sandbox, admin) == {("GET", "/v1/contact/{ref}"): 3}
+    # the hooks sent each contact whole: no call to read them
+    assert api_calls(sandbox, admin) == {}
 
     # the run "crashed" before its STATE was stored: the same events are read again
     replay = run_tap(tmp_path / "2b", config, state=first.state)
