@@ -9,12 +9,13 @@ from pathlib import Path
 
 from consent_sandbox.testing import running_sandbox
 
-from . import bulk, sandbox_throughput, scale, sync_calls
+from . import bulk, first_load, sandbox_throughput, scale, sync_calls
 
 SUITES = {"sandbox": sandbox_throughput.run, "sync": sync_calls.run, "scale": scale.run,
-          "bulk": bulk.run}
+          "bulk": bulk.run, "first-load": first_load.run}
 # suites whose sandbox starts with more than the unthrottled defaults (size -> arguments)
-SANDBOX_ARGS = {"scale": scale.sandbox_args, "bulk": bulk.sandbox_args}
+SANDBOX_ARGS = {"scale": scale.sandbox_args, "bulk": bulk.sandbox_args,
+                "first-load": first_load.sandbox_args}
 
 
 def main(argv: list[str] | None = None) -> None:
