@@ -35,6 +35,8 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
         sandbox.admin(api, "DELETE", "/calls")
     with tempfile.TemporaryDirectory() as workdir:
         project = MeltanoProject(sandbox, Path(workdir), ROOT)
+        for plugin in ("TAP_AUTOPILOT", "TARGET_AUTOPILOT"):  # the plugins' default, as shipped
+            project.extra_env[f"{plugin}_RATE_LIMIT_PER_SECOND"] = str(AUTOPILOT_PER_SECOND)
         start = time.perf_counter()
         project.run("salesforce-to-autopilot")
         wall = time.perf_counter() - start
