@@ -40,6 +40,7 @@ FEED_SECRET = "benchmark-scale-feed-secret-0123"
 AUTOPILOT_PER_SECOND = 5  # documented (ActiveCampaign's is the same)
 SALESFORCE_DAILY = 100_000  # Enterprise Edition's base DailyApiRequests, the sandbox's default
 CHANGED_SHARE = 0.01
+SCHEDULE_SECONDS = 60  # the one-minute schedule of the latency step
 
 
 def sandbox_args(size: int | None) -> list[str]:
@@ -133,6 +134,48 @@ def _opt_out_one_percent(sandbox: RunningSandbox, people: int) -> tuple[int, int
     return len(picked_sf), len(picked_ap), {c["Email"].lower() for c in picked_ap}
 
 
+@dataclass
+class Latency:
+    """One opt-out made in Autopilot until its Salesforce records show it."""
+
+    run: Measured
+    hook_s: float  # the opt-out until its hook was stored
+    worst_s: float  # with the one-minute schedule: a whole interval's wait, the hook, the run
+
+
+def _opt_out_latency(sandbox: RunningSandbox, project: MeltanoProject,
+                     timeout: float) -> Latency:
+    """A person opts out in Autopilot; the next scheduled consent-sync carries it to Salesforce.
+    The worst case waits a whole schedule interval for that run; the run's calls at the
+    documented limits are in its row (`AP s@5/s`)."""
+    ap_base = sandbox.autopilot_url.rsplit("/v1", 1)[0] + "/_sandbox"
+    with _session(sandbox) as session:
+        in_salesforce = {(row.get("Email") or "").lower() for obj in ("Lead", "Contact")
+                         for row in session.get(f"{sandbox.salesforce_url}/_sandbox/records/"
+                                                f"{obj}", timeout=600).json()
+                         if not row.get("IsDeleted") and not row.get("IsConverted")}
+        contact = next(c for c in session.get(f"{ap_base}/contacts", timeout=600).json()
+                       if not c.get("unsubscribed") and not c.get("mail_hardbounced")
+                       and (c.get("Email") or "").lower() in in_salesforce)
+        start = time.perf_counter()
+        session.post(f"{ap_base}/contacts/{contact['contact_id']}", json={"unsubscribed": True},
+                     timeout=60).raise_for_status()
+    _wait_for_hooks(sandbox, {contact["Email"].lower()})
+    hook_s = time.perf_counter() - start
+    run = _run_job(sandbox, project, "consent-sync", timeout)
+    with _session(sandbox) as session:
+        rows = [row for obj in ("Lead", "Contact")
+                for row in session.get(f"{sandbox.salesforce_url}/_sandbox/records/{obj}",
+                                       timeout=600).json()
+                if (row.get("Email") or "").lower() == contact["Email"].lower()
+                and not row.get("IsDeleted") and not row.get("IsConverted")]
+    if not rows or not all(row.get("HasOptedOutOfEmail") for row in rows):
+        raise AssertionError(f"{contact['Email']}'s opt-out did not reach Salesforce: {rows}")
+    calls_s = run.calls.get("autopilot", 0) / AUTOPILOT_PER_SECOND
+    return Latency(run, round(hook_s, 1),
+                   round(SCHEDULE_SECONDS + hook_s + run.wall_s + calls_s, 1))
+
+
 def _wait_for_hooks(sandbox: RunningSandbox, emails: set[str], timeout: float = 300) -> int:
     """Until the sandbox delivered (or gave up on) a hook call for each changed contact."""
     deadline = time.monotonic() + timeout
@@ -219,6 +262,8 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
             hooks = _wait_for_hooks(sandbox, emails)
             steps.append(("consent-sync after 1% opted out each side",
                           _run_job(sandbox, project, "consent-sync", timeout)))
+            latency = _opt_out_latency(sandbox, project, timeout)
+            steps.append(("consent-sync after one Autopilot opt-out", latency.run))
         finally:
             server.shutdown()
             server.server_close()
@@ -235,5 +280,8 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
     print(table(rows))
     print(f"idle consent-sync vs trivial start-up: wall x{idle['wall_x_trivial_startup']}, "
           f"CPU x{idle['cpu_x_trivial_startup']}\n")
+    print(f"opt-out latency (Autopilot -> Salesforce, one-minute schedule): hook stored in "
+          f"{latency.hook_s} s, run {steps[-1][1].wall_s:.1f} s; worst case {latency.worst_s} s\n")
     return {"people": people, "salesforce_opt_outs": sf_changed, "autopilot_opt_outs": ap_changed,
-            "hook_calls_seen": hooks, "rows": rows}
+            "hook_calls_seen": hooks, "opt_out_latency_worst_s": latency.worst_s,
+            "opt_out_hook_s": latency.hook_s, "rows": rows}
