@@ -22,7 +22,7 @@ import requests
 
 from consent_sandbox.testing import MeltanoProject, RunningSandbox
 
-from .scale import ROOT, Measured, _run_job, _session
+from .scale import ROOT, Measured, admin_session, run_job
 
 PEOPLE = 20_000  # above both bulk_thresholds (tap 10,000, target 2,000)
 TAP_THRESHOLD = 10_000
@@ -40,7 +40,7 @@ def _seed(sandbox: RunningSandbox, people: int) -> list[str]:
     sf_base = sandbox.salesforce_url + "/_sandbox"
     ap_base = sandbox.autopilot_url.rsplit("/v1", 1)[0] + "/_sandbox"
     ids: list[str] = []
-    with _session(sandbox) as session:
+    with admin_session(sandbox) as session:
         for start in range(0, people, SEED_CHUNK):
             numbers = range(start, min(people, start + SEED_CHUNK))
             answer = session.post(f"{sf_base}/records/Lead", timeout=600, json=[
@@ -84,10 +84,10 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
             project.extra_env["TAP_SALESFORCE_OPTOUT_BULK_THRESHOLD"] = "1"
             project.extra_env["TARGET_SALESFORCE_BULK_THRESHOLD"] = "1"
             project.extra_env["TAP_SALESFORCE_OPTOUT_PAGE_SIZE"] = "200"  # the first page is REST
-        read = _run_job(sandbox, project, "salesforce-to-autopilot", timeout)
-        write = _run_job(sandbox, project, "autopilot-to-salesforce", timeout)
-        settle = _run_job(sandbox, project, "autopilot-to-salesforce", timeout)
-    with _session(sandbox) as session:
+        read = run_job(sandbox, project, "salesforce-to-autopilot", timeout)
+        write = run_job(sandbox, project, "autopilot-to-salesforce", timeout)
+        settle = run_job(sandbox, project, "autopilot-to-salesforce", timeout)
+    with admin_session(sandbox) as session:
         opted_out = _opted_out_leads(session, sandbox)
     read_calls, write_calls = _salesforce_calls(read), _salesforce_calls(write)
     result = {

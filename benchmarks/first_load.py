@@ -15,7 +15,7 @@ from pathlib import Path
 
 from consent_sandbox.testing import MeltanoProject, RunningSandbox
 
-from .scale import ROOT, _session
+from .scale import ROOT, admin_session
 
 PEOPLE = 2_300
 AUTOPILOT_PER_SECOND = 5
@@ -45,7 +45,7 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
     by_endpoint = {f"{c['method']} {c['endpoint']}": c["count"]
                    for c in counters["autopilot"]["calls"]}
     ap_base = sandbox.autopilot_url.rsplit("/v1", 1)[0] + "/_sandbox"
-    with _session(sandbox) as session:
+    with admin_session(sandbox) as session:
         contacts = {c["Email"]: c for c in session.get(f"{ap_base}/contacts", timeout=600).json()}
     right = sum(1 for n in range(people)
                 if contacts.get(f"new{n}@example.com", {}).get("unsubscribed") is (n % 10 == 0))

@@ -81,7 +81,7 @@ def _measure(cmd: list[str], cwd: Path, env: dict[str, str], sandbox: RunningSan
     return Measured(wall, cpu, sandbox_cpu, memory.peaks_mb, output=output)
 
 
-def _run_job(sandbox: RunningSandbox, project: MeltanoProject, job: str,
+def run_job(sandbox: RunningSandbox, project: MeltanoProject, job: str,
              timeout: float) -> Measured:
     for api in ("salesforce", "autopilot"):
         sandbox.admin(api, "DELETE", "/calls")
@@ -101,7 +101,7 @@ def _run_trivial(folder: Path, records: int, timeout: float) -> Measured:
                     trivial.env(folder, records), None, timeout)
 
 
-def _session(sandbox: RunningSandbox) -> requests.Session:
+def admin_session(sandbox: RunningSandbox) -> requests.Session:
     session = requests.Session()
     session.verify, session.trust_env = sandbox.ca_bundle, False
     return session
@@ -114,7 +114,7 @@ def _opt_out_one_percent(sandbox: RunningSandbox, people: int) -> tuple[int, int
     changes = max(1, round(people * CHANGED_SHARE))
     sf_base = sandbox.salesforce_url + "/_sandbox"
     ap_base = sandbox.autopilot_url.rsplit("/v1", 1)[0] + "/_sandbox"
-    with _session(sandbox) as session:
+    with admin_session(sandbox) as session:
         rows = [(obj, row) for obj in ("Lead", "Contact")
                 for row in session.get(f"{sf_base}/records/{obj}", timeout=600).json()
                 if not row.get("IsDeleted") and not row.get("HasOptedOutOfEmail")
@@ -149,7 +149,7 @@ def _opt_out_latency(sandbox: RunningSandbox, project: MeltanoProject,
     The worst case waits a whole schedule interval for that run; the run's calls at the
     documented limits are in its row (`AP s@5/s`)."""
     ap_base = sandbox.autopilot_url.rsplit("/v1", 1)[0] + "/_sandbox"
-    with _session(sandbox) as session:
+    with admin_session(sandbox) as session:
         in_salesforce = {(row.get("Email") or "").lower() for obj in ("Lead", "Contact")
                          for row in session.get(f"{sandbox.salesforce_url}/_sandbox/records/"
                                                 f"{obj}", timeout=600).json()
@@ -162,8 +162,8 @@ def _opt_out_latency(sandbox: RunningSandbox, project: MeltanoProject,
                      timeout=60).raise_for_status()
     _wait_for_hooks(sandbox, {contact["Email"].lower()})
     hook_s = time.perf_counter() - start
-    run = _run_job(sandbox, project, "consent-sync", timeout)
-    with _session(sandbox) as session:
+    run = run_job(sandbox, project, "consent-sync", timeout)
+    with admin_session(sandbox) as session:
         rows = [row for obj in ("Lead", "Contact")
                 for row in session.get(f"{sandbox.salesforce_url}/_sandbox/records/{obj}",
                                        timeout=600).json()
@@ -243,9 +243,9 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
             project.extra_env[f"{plugin}_RATE_LIMIT_PER_SECOND"] = "1000"
         steps: list[tuple[str, Measured]] = [
             ("first load salesforce-to-autopilot",
-             _run_job(sandbox, project, "salesforce-to-autopilot", timeout)),
+             run_job(sandbox, project, "salesforce-to-autopilot", timeout)),
             ("first load autopilot-to-salesforce",
-             _run_job(sandbox, project, "autopilot-to-salesforce", timeout))]
+             run_job(sandbox, project, "autopilot-to-salesforce", timeout))]
 
         store = EventStore(work / "events.db")
         server = serve(store, FEED_SECRET, "127.0.0.1", 0)
@@ -255,13 +255,13 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
                      sandbox.ca_bundle)
             project.extra_env["TAP_AUTOPILOT_EVENTS_DB"] = str(store.path)
             steps.append(("settling consent-sync (feed's full scan)",
-                          _run_job(sandbox, project, "consent-sync", timeout)))
+                          run_job(sandbox, project, "consent-sync", timeout)))
             steps.append(("idle consent-sync (change feed)",
-                          _run_job(sandbox, project, "consent-sync", timeout)))
+                          run_job(sandbox, project, "consent-sync", timeout)))
             sf_changed, ap_changed, emails = _opt_out_one_percent(sandbox, people)
             hooks = _wait_for_hooks(sandbox, emails)
             steps.append(("consent-sync after 1% opted out each side",
-                          _run_job(sandbox, project, "consent-sync", timeout)))
+                          run_job(sandbox, project, "consent-sync", timeout)))
             latency = _opt_out_latency(sandbox, project, timeout)
             steps.append(("consent-sync after one Autopilot opt-out", latency.run))
         finally:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -42,6 +42,8 @@ class LedgerUrlError(ValueError):
 class LedgerCheck:
     shown: str  # the URL with its password hidden, for messages
     fresh: bool  # no run of either direction has finished on this ledger
+    # open and migrated, for the run to decide on; None: a SQLite file the run creates
+    ledger: Ledger | None = field(default=None, compare=False)
 
 
 def shown(url: str) -> str:
@@ -102,7 +104,8 @@ def check_sqlite_path(parsed: URL) -> None:
 
 
 def open_checked(url: str) -> LedgerCheck:
-    """Open (and migrate) the ledger once, or raise LedgerUrlError naming the setting."""
+    """Open (and migrate) the ledger, kept open for the run, or raise LedgerUrlError naming the
+    setting."""
     parsed = parse(url)
     if parsed.get_backend_name() == "sqlite":
         check_sqlite_path(parsed)
@@ -115,14 +118,11 @@ def open_checked(url: str) -> LedgerCheck:
         raise LedgerUrlError(f"ledger_url {shown(url)!r}: the ledger cannot be opened "
                              f"({type(exc).__name__}: {reason}): check the URL, the server "
                              "and the user's rights") from None
-    try:
-        with ledger.engine.connect() as connection:
-            fresh = connection.execute(
-                select(runs.c.id).where(runs.c.finished_at.is_not(None)).limit(1)
-            ).first() is None
-    finally:
-        ledger.close()
-    return LedgerCheck(shown(url), fresh)
+    with ledger.engine.connect() as connection:
+        fresh = connection.execute(
+            select(runs.c.id).where(runs.c.finished_at.is_not(None)).limit(1)
+        ).first() is None
+    return LedgerCheck(shown(url), fresh, ledger)
 
 
 def has_bookmarks(state: object) -> bool:

@@ -155,7 +155,9 @@ class ConsentMapper(InlineMapper):
     def process_endofpipe(self) -> None:
         self._input_starts()
         dry_run = self.settings.dry_run
-        ledger = Ledger(self.settings.ledger_url or default_ledger_url())
+        # the ledger the start-up check opened; a new SQLite file is created only now
+        ledger = self.ledger_check.ledger or Ledger(self.settings.ledger_url or
+                                                    default_ledger_url())
         lease = f"{self.settings.direction}:{self.platform}"
         outbox = Outbox()
         try:

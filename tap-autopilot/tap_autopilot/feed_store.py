@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from .timestamps import parse_timestamp
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -40,26 +41,29 @@ class Event:
 REQUIRED = ("contact_id", "Email", "unsubscribed", "updated_at")
 
 
-def sent_contacts(events: list[Event],
-                  stamp: Callable[[str], datetime]) -> dict[str, dict]:
+def _stamp_of(event: Event) -> datetime | None:
+    """When the contact the hook sent was last changed; None when it sent no whole contact."""
+    contact = event.contact
+    if contact is None or any(key not in contact for key in REQUIRED) \
+            or contact["contact_id"] != event.contact_id:
+        return None
+    try:
+        return parse_timestamp(contact["updated_at"])
+    except (TypeError, ValueError):
+        return None
+
+
+def sent_contacts(events: list[Event]) -> dict[str, dict]:
     """The contact each hook sent, newest by its `updated_at` (hooks may arrive out of order),
     for the contacts whose every event carried a whole one; the others must be read."""
     newest: dict[str, tuple[datetime, dict]] = {}
     partial: set[str] = set()
     for event in events:
-        contact = event.contact
-        try:
-            ok = contact is not None and all(key in contact for key in REQUIRED) \
-                and contact["contact_id"] == event.contact_id
-            when = stamp(contact["updated_at"]) if ok and contact else None
-        except (TypeError, ValueError):
-            when = None
-        if when is None or contact is None:
+        when = _stamp_of(event)
+        if when is None:
             partial.add(event.contact_id)
-            continue
-        held = newest.get(event.contact_id)
-        if held is None or when >= held[0]:
-            newest[event.contact_id] = (when, contact)
+        elif event.contact_id not in newest or when >= newest[event.contact_id][0]:
+            newest[event.contact_id] = (when, event.contact)
     return {cid: contact for cid, (_, contact) in newest.items() if cid not in partial}
 
 

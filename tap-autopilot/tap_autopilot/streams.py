@@ -98,7 +98,7 @@ class ContactsStream(BookmarkPagedStream):
             if not due:
                 events = feed.after(position, up_to)
                 ids = list(dict.fromkeys(e.contact_id for e in events))
-                sent = sent_contacts(events, parse_timestamp)
+                sent = sent_contacts(events)
                 if not self._cheaper_to_scan(len(ids) - len(sent)):
                     yield from self._read_named(ids, sent, len(events))
                     state[FEED_POSITION] = up_to  # after the last record

@@ -12,7 +12,6 @@ import requests
 from tap_autopilot.feed_store import EventStore, sent_contacts
 from tap_autopilot.hook_receiver import serve
 from tap_autopilot.hook_registration import EVENTS, register, target_url
-from tap_autopilot.timestamps import parse_timestamp
 
 SECRET = "s3cret-s3cret-s3cret-0123"
 pytestmark = pytest.mark.xdist_group("autopilot-change-feed")
@@ -63,7 +62,7 @@ def test_the_newest_contact_a_hook_sent_is_read_and_a_partial_one_means_a_call(t
                                                              False))
     store.append("contact_added_to_list", "p2", "p2@x.io")  # no contact: p2 must be read
     store.append("contact_updated", "p3", "p3@x.io", {"contact_id": "p3"})  # not whole
-    sent = sent_contacts(store.after(0, store.last_id()), parse_timestamp)
+    sent = sent_contacts(store.after(0, store.last_id()))
     assert set(sent) == {"p1"} and sent["p1"]["unsubscribed"] is True
 
 
