@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from consent_mapper import clock, ledger_url, rules
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
+from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import LeaseHeld, LeaseLost, Ledger
 from consent_mapper.outbox import Outbox
 from consent_mapper.reconcile import Reconciler
@@ -84,6 +85,7 @@ class ConsentMapper(InlineMapper):
         self.output_shapes = ([self.adapter.shape()] if self.source == CRM
                               else salesforce.shapes())
         self.seen = RunInput()
+        self.companies = Companies(self.adapter, self.platform, self.settings.account_field_map)
         self.held_state: dict | None = None
         self.report = RunReport()
         self.started_at = datetime.now(UTC).isoformat()
@@ -113,6 +115,8 @@ class ConsentMapper(InlineMapper):
         return ()
 
     def _crm_record(self, stream: str, record: dict) -> None:
+        if self.companies.read(stream, record):
+            return  # a business Account: company fields of its Contacts, no person
         conversion = salesforce.conversion(record) if stream == salesforce.LEAD else None
         if conversion is not None:
             self.seen.convert(conversion)
@@ -124,6 +128,8 @@ class ConsentMapper(InlineMapper):
                      else self.settings.contact_list)
         fields, custom = ({}, {}) if not (seen.live and seen.selected) else \
             self.adapter.profile_fields(stream, record, self.settings.field_map)
+        if stream == salesforce.ACCOUNT and seen.live and seen.selected:
+            fields, custom = self.companies.person_half(record, seen.email, fields, custom)
         self.seen.observe(seen, ProfilePart(list_name, fields, custom,
                                             salesforce.spelling(stream, record)))
 
@@ -171,6 +177,7 @@ class ConsentMapper(InlineMapper):
         finally:
             ledger.close()
             self.seen.close()
+            self.companies.close()
         # the ledger has committed: the records, then the tap's STATE (R7)
         if outbox.count:
             for stream, schema, keys in self.output_shapes:
@@ -200,7 +207,8 @@ class ConsentMapper(InlineMapper):
                 retry_after_runs=self.settings.retry_after_runs,
                 bounce_is_opt_out=self.settings.bounce_is_opt_out,
                 on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE)
-            reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at)
+            reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at,
+                                    companies=self.companies if self.source == CRM else None)
             for outcome in reconciler.run(self.seen):
                 for event in outcome.events:
                     self._log_event(outcome.email, event, dry_run)
@@ -278,3 +286,5 @@ class ConsentMapper(InlineMapper):
             counts["kept_on_exit"], skipped, f" ({reasons})" if reasons else "")
         for line in self.report.summary()[1:]:
             self.logger.info("%s (%s)", line, self.settings.direction)
+        if self.companies.counts:
+            self.logger.info("%s (%s)", self.companies.summary(), self.settings.direction)

@@ -17,6 +17,7 @@ from typing import Any
 
 from consent_mapper import rules
 from consent_mapper.adapters import salesforce
+from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction
 from consent_mapper.profile import Profile
 from consent_mapper.rules import CRM, DELETE, PLATFORM, UPSERT, AuditEvent, Context, Observation
@@ -48,8 +49,9 @@ class Counts:
 
 class Reconciler:
     def __init__(self, tx: LedgerTransaction, run_id: int, ctx: Context, platform: ModuleType,
-                 *, started_at: str) -> None:
+                 *, started_at: str, companies: Companies | None = None) -> None:
         self.tx, self.run_id, self.ctx, self.started_at = tx, run_id, ctx, started_at
+        self.companies = companies  # CRM-read runs: Accounts as their Contacts' company fields
         self.platform = platform  # the platform's adapter module (adapters/<platform>.py)
         self.counts = Counts()
 
@@ -61,10 +63,14 @@ class Reconciler:
         emails = seen.emails()
         emails |= self.tx.attention(ctx.target, target_system, ctx.reads, ctx.retry_after_runs,
                                     crm_read_run=ctx.source == CRM)
+        if self.companies is not None:
+            emails |= self.companies.prepare(self.tx)  # contacts of changed Accounts
         ordered = sorted(emails)
         for start in range(0, len(ordered), CHUNK):
             chunk = ordered[start:start + CHUNK]
             inputs = seen.people(chunk)
+            if self.companies is not None:
+                self.companies.fill(self.tx, chunk, inputs)
             keys = [o.key for e in chunk for o in inputs[e].observations]
             memories = self.tx.load(chunk, keys)
             for email in chunk:

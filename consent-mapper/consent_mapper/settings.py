@@ -23,6 +23,9 @@ RESERVED_TARGET_NAMES = frozenset(
      "email", "resubscribe_lists", "tags", "fields", "id", "_delete", "contact_id"}
 )
 
+# a Person Account's address: never a company value (R9)
+ACCOUNT_ADDRESS_FIELDS = frozenset({"PersonEmail"})
+
 CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("direction", th.StringType, required=True, allowed_values=list(DIRECTIONS),
                 description="Which way this mapping runs and with which marketing platform: "
@@ -45,6 +48,12 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("field_map", th.ObjectType(additional_properties=th.StringType),
                 description="Extra Salesforce field -> platform field name. Names that are not "
                             "the platform's standard fields are written as custom fields."),
+    th.Property("account_field_map", th.ObjectType(additional_properties=th.StringType),
+                description="Salesforce Account field -> platform field name, for the company "
+                            "fields of every contact of that Account (the Account's Name is "
+                            "the contact's Company); names that are not the platform's "
+                            "standard fields are written as custom fields. Name the Account "
+                            "fields in the tap's extra_fields too."),
     th.Property("dry_run", th.BooleanType, default=False,
                 description="Run the whole pipeline and log every decision it would make, but "
                             "emit no records and no state and leave the ledger untouched."),
@@ -77,6 +86,7 @@ class Settings:
     lead_list: str = "Salesforce Leads"
     contact_list: str = "Salesforce Contacts"
     field_map: Mapping[str, str] = field(default_factory=dict)
+    account_field_map: Mapping[str, str] = field(default_factory=dict)
     dry_run: bool = False
     ledger_url: str | None = None
     retry_after_runs: int = 1
@@ -103,6 +113,7 @@ class Settings:
             lead_list=pick("lead_list", "Salesforce Leads"),
             contact_list=pick("contact_list", "Salesforce Contacts"),
             field_map=dict(pick("field_map", {})),
+            account_field_map=dict(pick("account_field_map", {})),
             dry_run=bool(pick("dry_run", False)),
             ledger_url=config.get("ledger_url") or None,
             retry_after_runs=int(pick("retry_after_runs", 1)),
@@ -123,11 +134,17 @@ class Settings:
         for name in ("lead_list", "contact_list"):
             if not str(getattr(self, name)).strip():
                 raise SettingsError(f"setting {name!r} is empty: name a list of the platform")
-        for source, target in self.field_map.items():
-            if not isinstance(target, str) or not target.strip():
+        for name in ("field_map", "account_field_map"):
+            for source, target in getattr(self, name).items():
+                if not isinstance(target, str) or not target.strip():
+                    raise SettingsError(
+                        f"{name}[{source!r}] is {target!r}: give a platform field name")
+                if target in RESERVED_TARGET_NAMES:
+                    raise SettingsError(
+                        f"{name}[{source!r}] targets {target!r}, which the consent mapper sets "
+                        f"itself: remove that entry or map it to another field")
+        for source in self.account_field_map:
+            if source in ACCOUNT_ADDRESS_FIELDS:
                 raise SettingsError(
-                    f"field_map[{source!r}] is {target!r}: give a platform field name")
-            if target in RESERVED_TARGET_NAMES:
-                raise SettingsError(
-                    f"field_map[{source!r}] targets {target!r}, which the consent mapper sets "
-                    f"itself: remove that entry or map it to another field")
+                    f"account_field_map[{source!r}] maps an email address into company fields "
+                    f"(R9: the address travels on the person's contact only): remove it")

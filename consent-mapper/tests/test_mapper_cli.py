@@ -97,7 +97,9 @@ def test_salesforce_streams_become_one_contact_per_person(tmp_path):
                                     "unsubscribed": True, "lists": ["Salesforce Contacts"]}
     # first sight of ada: the Lead's opt-out wins over the Contact (R1)
     assert "R1: unknown -> opted out; source salesforce Lead 00Q1" in history(tmp_path, "ada@x.io")
-    assert "converted_lead: 1" in result.stderr and "business_account: 1" in result.stderr
+    assert "converted_lead: 1" in result.stderr
+    # a business Account is a company now (the Company of its Contacts), not a skipped row
+    assert "business_account" not in result.stderr and "business Accounts read=1" in result.stderr
     assert "person_account_contact: 1" in result.stderr
 
 
@@ -232,6 +234,7 @@ def test_dry_run_logs_decisions_and_emits_no_records_and_no_state(tmp_path):
     ({"direction": "sideways"}, "direction"),
     ({**S2A, "on_exit": "forget"}, "on_exit"),
     ({**S2A, "field_map": {"Foo__c": "unsubscribed"}}, "unsubscribed"),
+    ({**S2A, "account_field_map": {"PersonEmail": "Billing Email"}}, "R9"),
 ])
 def test_bad_settings_stop_the_run_naming_the_setting(config, named, tmp_path):
     result = run(config, [], tmp_path)
@@ -244,8 +247,8 @@ def test_about_lists_every_setting(tmp_path):
                           text=True, timeout=60, check=True)
     settings = json.loads(proc.stdout)["settings"]["properties"]
     assert set(settings) == {"direction", "on_exit", "bounce_is_opt_out", "lead_list",
-                             "contact_list", "field_map", "dry_run", "ledger_url",
-                             "retry_after_runs"}
+                             "contact_list", "field_map", "account_field_map", "dry_run",
+                             "ledger_url", "retry_after_runs"}
 
 
 def test_every_autopilot_spelling_of_an_address_gets_the_opt_out(tmp_path):

@@ -42,6 +42,7 @@ FROM_SALESFORCE: Mapping[str, Mapping[str, str]] = {
     "Account": {"FirstName": "first_name", "LastName": "last_name"},
 }
 STANDARD_FIELDS = ("first_name", "last_name", "phone", "orgname")
+COMPANY_FIELD = "orgname"  # the contact's organization: a Salesforce Account's Name
 RESERVED = frozenset({"email", "unsubscribed", "resubscribe_lists", "lists", "tags", "fields",
                       "id", "_delete", "_sdc_deleted_at"})
 # the tags ActiveCampaign's own Salesforce integration puts on the contacts it links, so that

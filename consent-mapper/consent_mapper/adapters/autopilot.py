@@ -43,6 +43,8 @@ FROM_SALESFORCE: Mapping[str, Mapping[str, str]] = {
                 "LeadSource": "LeadSource", "MailingCountry": "MailingCountry"},
     "Account": {"FirstName": "FirstName", "LastName": "LastName"},
 }
+# the contact field a Salesforce Account's Name fills (a contact's company is its fields)
+COMPANY_FIELD = "Company"
 RESERVED = frozenset({"Email", "unsubscribed", "lists", "lists_remove", "custom_fields",
                       "_sdc_deleted_at"})
 

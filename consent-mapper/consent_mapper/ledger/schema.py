@@ -87,3 +87,23 @@ audit = Table(
     Index("ix_ledger_audit_email", "email"),
     Index("ix_ledger_audit_run", "run_id"),
 )
+
+# Companies (Salesforce business Accounts): the company values last sent for each Account, per
+# platform (each platform's job reads the Accounts on its own), and which Contact belongs to
+# which Account, so that a changed Account reaches Contacts that did not change themselves
+accounts = Table(
+    "ledger_accounts", metadata,
+    Column("platform", Text, primary_key=True),
+    Column("account_id", Text, primary_key=True),  # the Salesforce Account Id
+    Column("company", Text, nullable=False),  # JSON: the platform's company fields, as sent
+    Column("observed_at", Text, nullable=True),  # the Account's SystemModstamp of that reading
+    Column("updated_at", Text, nullable=False),
+)
+
+account_members = Table(
+    "ledger_account_members", metadata,
+    Column("contact_id", Text, primary_key=True),  # a Salesforce Contact Id (not a person's)
+    Column("account_id", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Index("ix_ledger_account_members_account", "account_id"),
+)

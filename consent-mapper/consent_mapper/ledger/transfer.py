@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from consent_mapper.ledger.schema import audit, people, records, runs
+from consent_mapper.ledger.schema import (
+    account_members,
+    accounts,
+    audit,
+    people,
+    records,
+    runs,
+)
 from consent_mapper.ledger.store import Ledger
 
-TABLES = (people, records, runs, audit)
+TABLES = (people, records, runs, audit, accounts, account_members)
 BATCH = 1000
 
 
