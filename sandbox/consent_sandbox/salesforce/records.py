@@ -236,6 +236,12 @@ class Records:
         self._to_recycle_bin(obj, row["Id"], now)
         if obj == "Account" and row["PersonContactId"]:
             self._to_recycle_bin("Contact", row["PersonContactId"], now)
+        elif obj == "Account":
+            # a business Account takes its Contacts to the recycle bin with it
+            for (contact_id,) in self.db.execute(
+                    'SELECT Id FROM "Contact" WHERE AccountId = ? AND IsDeleted = 0',
+                    (row["Id"],)).fetchall():
+                self._to_recycle_bin("Contact", contact_id, now)
         if obj == "Contact" and row["IsPersonAccount"] and row["AccountId"]:
             self._to_recycle_bin("Account", row["AccountId"], now)
 

@@ -24,6 +24,9 @@ class FieldDef:
     custom: bool = False
     length: int = 0
     external_id: bool = False  # an upsert key (External ID in Setup)
+    digits: int = 0  # int fields: how many digits
+    precision: int = 0  # number fields: digits in all, `scale` of them after the point
+    scale: int = 0
 
     @property
     def sql_type(self) -> str:
@@ -55,6 +58,9 @@ class FieldDef:
             "type": self.type,
             "soapType": SOAP_TYPES.get(self.type, "xsd:string"),
             "length": self.length,
+            "digits": self.digits,
+            "precision": self.precision,
+            "scale": self.scale,
             "custom": self.custom,
             "calculated": self.calculated,
             "createable": self.createable,
@@ -182,6 +188,17 @@ OBJECTS: dict[str, ObjectDef] = {
             FieldDef("PersonEmailBouncedReason", "string", "Email Bounced Reason", length=255),
             FieldDef("BillingCountry", "string", "Billing Country", length=80),
             FieldDef("Phone", "phone", "Account Phone", length=40),
+            # the company fields a sync maps (Salesforce's standard Account fields)
+            FieldDef("Type", "picklist", "Account Type", length=255),
+            FieldDef("Industry", "picklist", "Industry", length=255),
+            FieldDef("Website", "url", "Website", length=255),
+            FieldDef("NumberOfEmployees", "int", "Employees", digits=8),
+            FieldDef("AnnualRevenue", "currency", "Annual Revenue", precision=18),
+            FieldDef("BillingStreet", "textarea", "Billing Street", length=255),
+            FieldDef("BillingCity", "string", "Billing City", length=40),
+            FieldDef("BillingState", "string", "Billing State/Province", length=80),
+            FieldDef("BillingPostalCode", "string", "Billing Zip/Postal Code", length=20),
+            FieldDef("Description", "textarea", "Account Description", length=32000),
         ]),
     ),
     "User": ObjectDef(
