@@ -59,7 +59,7 @@ def test_an_owner_that_is_no_user_is_an_invalid_cross_reference(sf):
     assert bad == {"success": False, "errors": [{
         "statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid cross reference id",
         "fields": ["OwnerId"]}]}
-    assert good["success"]
+    assert good["success"], good
     updated = sf.restful("composite/sobjects", method="PATCH", json={"records": [
         {"attributes": {"type": "Lead"}, "id": good["id"], "OwnerId": "005Sb00000000zzAAA"}]})
     assert updated[0]["errors"][0]["statusCode"] == "INVALID_CROSS_REFERENCE_KEY"

@@ -157,7 +157,9 @@ class Records:
         owner = data.get("OwnerId")
         if owner is None:
             return
-        row = self.db.execute('SELECT IsActive FROM "User" WHERE Id = ?', (owner,)).fetchone()
+        # by the 15 case-sensitive characters: the suffix only makes them case-blind
+        row = self.db.execute('SELECT IsActive FROM "User" WHERE substr(Id, 1, 15) = ?',
+                              (str(owner)[:15],)).fetchone()
         if row is None or not row[0]:
             raise SalesforceError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
                                   fields=["OwnerId"])
