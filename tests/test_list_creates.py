@@ -6,6 +6,11 @@ One sandbox and ledger for the module; the tests run in order, each a step of on
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
+
 import pytest
 import requests
 
@@ -118,3 +123,32 @@ def test_6_the_created_records_are_synced_like_any_other_and_a_quiet_run_writes_
     world.edit("Lead", lead["Id"], HasOptedOutOfEmail=True)
     world.meltano.run("consent-sync")
     assert world.ap()["nia@x.io"]["unsubscribed"] is True
+
+
+def test_7_a_run_killed_while_creating_leaves_exactly_one_lead_per_address(world):
+    world.ap_add(*({"Email": f"k{n}@x.io", "LastName": f"K{n}", "unsubscribed": n % 3 == 0,
+                    "lists": ["Salesforce Leads"]} for n in range(450)))
+    world.reset_counters()
+    meltano = world.meltano
+    process = subprocess.Popen([str(meltano.meltano), "run", "consent-sync"],
+                               cwd=meltano.project_root, env=meltano.env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while world.writes()["salesforce"] == 0 and process.poll() is None:
+            assert time.monotonic() < deadline, "the run never wrote to Salesforce"
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # mid-create: the whole `meltano run`
+        process.wait()
+    for _ in range(2):  # the schedule's runs start on their own (README: MELTANO_RUN_FORCE)
+        meltano.schedule_run("consent-sync-every-10-minutes")
+    leads = world.sandbox.admin("salesforce", "GET", "/records/Lead").json()
+    by_address: dict[str, list[dict]] = {}
+    for lead in leads:
+        by_address.setdefault(lead["Email"].lower(), []).append(lead)
+    assert all(len(by_address[f"k{n}@x.io"]) == 1 for n in range(450))
+    assert all(by_address[f"k{n}@x.io"][0]["HasOptedOutOfEmail"] is (n % 3 == 0)
+               for n in range(450))
