@@ -66,7 +66,9 @@ def request(record: Mapping[str, Any], seen: Observation | Skip | None,
     """What a platform contact asks of the CRM: a Lead or a Contact, with its fields."""
     if not policy.enabled or not isinstance(seen, Observation):
         return None
-    sobject = policy.sobject_for([str(t) for t in record.get("list_titles") or ()])
+    # a list is named by its title, or by its id (`contactlist_...`)
+    sobject = policy.sobject_for([str(t) for t in (*(record.get("list_titles") or ()),
+                                                   *(record.get("lists") or ()))])
     if sobject is None:
         return None
     fields = {target: record[source] for source, target in FIELDS[sobject].items()

@@ -67,6 +67,10 @@ def test_no_create_for_a_person_with_a_salesforce_record_and_owner_setting(tmp_p
     assert result.returncode == 0, result.stderr
     assert list(creates(result)) == ["Contact new@x.io"]
     assert creates(result)["Contact new@x.io"]["OwnerId"] == "005Sb0000000002AAA"
+    by_id = run({**A2S, "contact_list": "contactlist_77"}, [
+        schema("contacts"), record("contacts", contact_id="person_7", Email="id@x.io",
+                                   lists=["contactlist_77"]), state(3)], tmp_path)
+    assert list(creates(by_id)) == ["Contact id@x.io"]
     off = run({**A2S, "create_records": False}, [
         schema("contacts"), contact(3, "other@x.io", LEADS), state(3)], tmp_path)
     assert creates(off) == {}
