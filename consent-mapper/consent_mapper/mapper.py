@@ -19,7 +19,7 @@ from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 from sqlalchemy.exc import SQLAlchemyError
 
-from consent_mapper import clock, ledger_url, rules
+from consent_mapper import clock, ledger_url, list_creates, rules
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
 from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import LeaseHeld, LeaseLost, Ledger
@@ -83,7 +83,10 @@ class ConsentMapper(InlineMapper):
         self.input_streams = (salesforce.STREAMS if self.source == CRM
                               else self.adapter.INPUT_STREAMS)
         self.output_shapes = ([self.adapter.shape()] if self.source == CRM
-                              else salesforce.shapes())
+                              else list_creates.with_create_fields(salesforce.shapes()))
+        self.creates = list_creates.CreatePolicy(
+            self.settings.lead_list, self.settings.contact_list, self.settings.create_records,
+            self.settings.create_owner_id, self.settings.create_company_placeholder)
         self.seen = RunInput()
         self.companies = Companies(self.adapter, self.platform, self.settings.account_field_map)
         self.held_state: dict | None = None
@@ -111,7 +114,7 @@ class ConsentMapper(InlineMapper):
         if isinstance(seen, Skip):
             self._skipped(seen)
         elif seen is not None:
-            self.seen.observe(seen)
+            self.seen.observe(seen, list_creates.request(record, seen, self.creates))
         return ()
 
     def _crm_record(self, stream: str, record: dict) -> None:
@@ -130,6 +133,7 @@ class ConsentMapper(InlineMapper):
             self.adapter.profile_fields(stream, record, self.settings.field_map)
         if stream == salesforce.ACCOUNT and seen.live and seen.selected:
             fields, custom = self.companies.person_half(record, seen.email, fields, custom)
+        fields = list_creates.without_placeholders(stream, record, fields, self.creates)
         self.seen.observe(seen, ProfilePart(list_name, fields, custom,
                                             salesforce.spelling(stream, record)))
 
@@ -208,7 +212,8 @@ class ConsentMapper(InlineMapper):
                 bounce_is_opt_out=self.settings.bounce_is_opt_out,
                 on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE)
             reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at,
-                                    companies=self.companies if self.source == CRM else None)
+                                    companies=self.companies if self.source == CRM else None,
+                                    creates=self.creates)
             for outcome in reconciler.run(self.seen):
                 for event in outcome.events:
                     self._log_event(outcome.email, event, dry_run)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
-from consent_mapper import rules
+from consent_mapper import list_creates, rules
 from consent_mapper.adapters import salesforce
 from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction
@@ -42,6 +42,7 @@ class Counts:
     profiles_updated: int = 0
     deleted: int = 0
     kept_on_exit: int = 0
+    creates: int = 0  # CRM records asked for from the platform's lists (list_creates)
 
     def as_dict(self) -> dict[str, int]:
         return dict(vars(self))
@@ -49,9 +50,11 @@ class Counts:
 
 class Reconciler:
     def __init__(self, tx: LedgerTransaction, run_id: int, ctx: Context, platform: ModuleType,
-                 *, started_at: str, companies: Companies | None = None) -> None:
+                 *, started_at: str, companies: Companies | None = None,
+                 creates: list_creates.CreatePolicy | None = None) -> None:
         self.tx, self.run_id, self.ctx, self.started_at = tx, run_id, ctx, started_at
         self.companies = companies  # CRM-read runs: Accounts as their Contacts' company fields
+        self.creates = creates
         self.platform = platform  # the platform's adapter module (adapters/<platform>.py)
         self.counts = Counts()
 
@@ -120,6 +123,10 @@ class Reconciler:
             records = self._to_platform(decision, profile_doc, profile)
         else:
             records = salesforce.write_records(email, decision.writes)
+            made = list_creates.creates_for(decision, seen.profile, seen.spelling, self.creates,
+                                            observations[0].key if observations else None)
+            self.counts.creates += len(made)
+            records += made
         self._count(decision, observations, records)
         self.tx.save(decision.memory, before)
         self.tx.audit(self.run_id, email, decision.events)

@@ -65,6 +65,16 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("retry_after_runs", th.IntegerType, default=1,
                 description="A write to one system that this many later reads of that system "
                             "did not see back is sent again (R7)."),
+    th.Property("create_records", th.BooleanType, default=True,
+                description="Platform to Salesforce: a contact in lead_list (contact_list) "
+                            "whose address has no Salesforce record becomes a Lead (a "
+                            "Contact; in both lists: a Lead), born with the agreed consent."),
+    th.Property("create_owner_id", th.StringType,
+                description="Salesforce user Id that owns the records created from the lists; "
+                            "unset: the connected user."),
+    th.Property("create_company_placeholder", th.StringType, default="[not provided]",
+                description="Company of a Lead created for a contact without one (Salesforce "
+                            "requires it); never copied back to the platform."),
 ).to_dict()
 
 
@@ -90,6 +100,9 @@ class Settings:
     dry_run: bool = False
     ledger_url: str | None = None
     retry_after_runs: int = 1
+    create_records: bool = True
+    create_owner_id: str | None = None
+    create_company_placeholder: str = "[not provided]"
 
     @property
     def platform(self) -> str:
@@ -117,6 +130,9 @@ class Settings:
             dry_run=bool(pick("dry_run", False)),
             ledger_url=config.get("ledger_url") or None,
             retry_after_runs=int(pick("retry_after_runs", 1)),
+            create_records=bool(pick("create_records", True)),
+            create_owner_id=config.get("create_owner_id") or None,
+            create_company_placeholder=pick("create_company_placeholder", "[not provided]"),
         )
         settings.check()
         return settings
@@ -131,6 +147,10 @@ class Settings:
         if self.retry_after_runs < 1:
             raise SettingsError(
                 f"setting 'retry_after_runs' is {self.retry_after_runs}: set it to 1 or more")
+        if not str(self.create_company_placeholder).strip():
+            raise SettingsError("setting 'create_company_placeholder' is empty: Salesforce "
+                                "requires a Company on a Lead; give a stand-in such as "
+                                "'[not provided]'")
         for name in ("lead_list", "contact_list"):
             if not str(getattr(self, name)).strip():
                 raise SettingsError(f"setting {name!r} is empty: name a list of the platform")

@@ -248,7 +248,8 @@ def test_about_lists_every_setting(tmp_path):
     settings = json.loads(proc.stdout)["settings"]["properties"]
     assert set(settings) == {"direction", "on_exit", "bounce_is_opt_out", "lead_list",
                              "contact_list", "field_map", "account_field_map", "dry_run",
-                             "ledger_url", "retry_after_runs"}
+                             "ledger_url", "retry_after_runs", "create_records",
+                             "create_owner_id", "create_company_placeholder"}
 
 
 def test_every_autopilot_spelling_of_an_address_gets_the_opt_out(tmp_path):

@@ -144,9 +144,10 @@ class Bulk2:
                 return
 
     def ingest(self, sobject: str, records: Sequence[Mapping[str, Any]], *,
-               external_id_field: str | None = None) -> IngestResult:
-        """One ingest job: update by Id, or upsert by `external_id_field`."""
-        operation = Operation.upsert if external_id_field else Operation.update
+               external_id_field: str | None = None, insert: bool = False) -> IngestResult:
+        """One ingest job: update by Id, upsert by `external_id_field`, or `insert`."""
+        operation = (Operation.insert if insert else
+                     Operation.upsert if external_id_field else Operation.update)
         data = write_csv(records)
         job = self._call(f"Bulk {operation.value} job", sobject, lambda c: c.create_job(
             operation, external_id_field=external_id_field))

@@ -20,6 +20,8 @@ CONTACTS = th.PropertiesList(
     th.Property("hard_bounced", th.BooleanType, description="mail_hardbounced is not empty"),
     th.Property("hard_bounced_at", th.DateTimeType, description="latest hard bounce"),
     th.Property("lists", th.ArrayType(th.StringType), description="ids of the contact's lists"),
+    th.Property("list_titles", th.ArrayType(th.StringType),
+                description="titles of those lists (one GET /lists a run)"),
     th.Property("custom_fields", th.ArrayType(CUSTOM_FIELD_VALUE), description="as read"),
     th.Property("created_at", th.DateTimeType),
     th.Property("updated_at", th.DateTimeType, description="ISO-8601 UTC whatever the API sent"),

@@ -18,6 +18,7 @@ from api_pacing import Progress
 from . import schemas
 from .client import AutopilotStream
 from .feed_store import EventStore, sent_contacts
+from .list_titles import ListTitles
 from .pagination import BookmarkPaginator
 from .records import contact_record
 from .scan_memory import ScanMemory
@@ -74,6 +75,7 @@ class ContactsStream(BookmarkPagedStream):
         self.scanned = 0
         self.emitted = 0
         self.progress: Progress | None = None
+        self.list_titles = ListTitles(self._read_lists)
 
     @property
     def margin_seconds(self) -> float:
@@ -198,6 +200,12 @@ class ContactsStream(BookmarkPagedStream):
         response = self.request_decorator(send)(prepared, None)
         return None if response is None else response.json()
 
+    def _read_lists(self) -> list[dict[str, Any]]:
+        prepared = self.build_prepared_request(method="GET", url=f"{self.url_base}/lists",
+                                               headers=self.http_headers)
+        response = self.request_decorator(self._request)(prepared, None)
+        return list(response.json().get("lists") or [])
+
     def parse_response(self, response: requests.Response) -> Iterable[dict]:
         if self.progress is None:  # the first page names the total
             total = response.json().get("total_contacts")
@@ -206,6 +214,10 @@ class ContactsStream(BookmarkPagedStream):
         yield from super().parse_response(response)
 
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        record = self._changed(row)
+        return None if record is None else self.list_titles.add_to(record)
+
+    def _changed(self, row: dict) -> dict | None:
         if self._replaying:
             return row
         self.scanned += 1

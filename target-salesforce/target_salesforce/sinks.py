@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from singer_sdk.sinks import BatchSink
 
 from .client import SalesforceClient
+from .creates import is_create, write_creates
 from .errors import UnknownObjectError
 from .lookup import already_equal, lookup_filters, rows_by_value
 from .preflight import check_fields
@@ -67,7 +68,10 @@ class SalesforceSink(BatchSink):
         if not records:
             return
         describe = self._describe_once()
-        keyed = self._key_records(records)
+        creates = [r for r in records if is_create(r)]  # insert unless found (creates.py)
+        keyed = self._key_records([r for r in records if not is_create(r)])
+        if creates:
+            write_creates(self, creates)
         if not keyed:
             return
         self._preflight(describe, keyed)

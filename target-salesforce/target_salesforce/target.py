@@ -10,6 +10,7 @@ from singer_sdk import typing as th
 from consentsync_salesforce import SalesforceSessionError, connection_properties
 
 from .client import SalesforceClient
+from .creates import DEFAULT_CREATE_UNLESS_FOUND
 from .errors import RecordsRejectedError, TargetSalesforceError
 from .failures import FailureLog
 from .sinks import DEFAULT_BATCH_SIZE, DEFAULT_BULK_THRESHOLD, SalesforceSink
@@ -40,6 +41,13 @@ class TargetSalesforce(Target):
                     default={},
                     description="Per sObject, an external id field: records with neither Id "
                                 "nor match value are upserted by it."),
+        th.Property("create_unless_found", th.ObjectType(
+                        additional_properties=th.ArrayType(th.StringType)),
+                    default=DEFAULT_CREATE_UNLESS_FOUND,
+                    description="Per sObject, where a record marked `_create: true` is looked "
+                                "for (\"Object.Field\" holding its match value, case-blind) "
+                                "before it is inserted; found anywhere: nothing is created. "
+                                "The stream's own match field is always looked in."),
     ).to_dict()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -152,8 +152,21 @@ class Records:
     def _new_id(self, obj: str) -> str:
         return make_id(self.store.objects[obj].key_prefix, self.store.next_numbers(1)[0])
 
+    def _check_owner(self, data: dict) -> None:
+        """An owner must be an active user of the org, as Salesforce checks it."""
+        owner = data.get("OwnerId")
+        if owner is None:
+            return
+        # by the 15 case-sensitive characters: the suffix only makes them case-blind
+        row = self.db.execute('SELECT IsActive FROM "User" WHERE substr(Id, 1, 15) = ?',
+                              (str(owner)[:15],)).fetchone()
+        if row is None or not row[0]:
+            raise SalesforceError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                                  fields=["OwnerId"])
+
     def create(self, obj: str, values: dict, now: str) -> str:
         data = self.checked(obj, values, creating=True)
+        self._check_owner(data)
         person = obj == "Account" and self._is_person(data)
         if obj == "Account" and not person:
             for name in PERSON_ONLY_FIELDS:
@@ -204,6 +217,7 @@ class Records:
         if not admin and obj == "Lead" and row["IsConverted"]:
             raise SalesforceError("CANNOT_UPDATE_CONVERTED_LEAD", "cannot reference converted lead")
         data = self.checked(obj, values, creating=False, admin=admin)
+        self._check_owner(data)
         data.pop("Id", None)
         if not admin and obj == "Contact" and row["IsPersonAccount"] and data:
             # person fields are written through the Account
