@@ -10,6 +10,13 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from consent_mapper.activity_settings import (
+    ACTIVITY_PROPERTIES,
+    DEFAULT_ACTIVITY_TYPES,
+    DEFAULT_KEY_FIELD,
+    check_activity_settings,
+)
+
 SALESFORCE_TO_AUTOPILOT = "salesforce_to_autopilot"
 AUTOPILOT_TO_SALESFORCE = "autopilot_to_salesforce"
 PLATFORMS = ("autopilot", "activecampaign")
@@ -56,6 +63,7 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("retry_after_runs", th.IntegerType, default=1,
                 description="A write to one system that this many later reads of that system "
                             "did not see back is sent again (R7)."),
+    *ACTIVITY_PROPERTIES,
 ).to_dict()
 
 
@@ -80,6 +88,9 @@ class Settings:
     dry_run: bool = False
     ledger_url: str | None = None
     retry_after_runs: int = 1
+    activities: bool = False
+    activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES
+    activity_key_field: str = DEFAULT_KEY_FIELD
 
     @property
     def platform(self) -> str:
@@ -106,6 +117,9 @@ class Settings:
             dry_run=bool(pick("dry_run", False)),
             ledger_url=config.get("ledger_url") or None,
             retry_after_runs=int(pick("retry_after_runs", 1)),
+            activities=bool(pick("activities", False)),
+            activity_types=tuple(pick("activity_types", DEFAULT_ACTIVITY_TYPES)),
+            activity_key_field=str(pick("activity_key_field", DEFAULT_KEY_FIELD)),
         )
         settings.check()
         return settings
@@ -123,6 +137,7 @@ class Settings:
         for name in ("lead_list", "contact_list"):
             if not str(getattr(self, name)).strip():
                 raise SettingsError(f"setting {name!r} is empty: name a list of the platform")
+        check_activity_settings(self.activity_types, self.activity_key_field, SettingsError)
         for source, target in self.field_map.items():
             if not isinstance(target, str) or not target.strip():
                 raise SettingsError(

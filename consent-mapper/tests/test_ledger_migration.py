@@ -6,7 +6,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from consent_mapper.ledger.store import Ledger
+from consent_mapper.ledger.store import HEAD_REVISION, Ledger
 from consent_mapper.rules import CRM, PLATFORM, RecordKey
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ledger-0.1.db"
@@ -33,7 +33,8 @@ def test_release_0_1_ledger_migrates_with_every_person_record_and_decision(tmp_p
     ledger.close()
 
     after = sqlite3.connect(path)
-    assert after.execute("SELECT version_num FROM ledger_alembic_version").fetchone() == ("0003",)
+    version = after.execute("SELECT version_num FROM ledger_alembic_version").fetchone()
+    assert version == (HEAD_REVISION,)
     for table, n in counts.items():
         assert after.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == n  # noqa: S608
     after.close()

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, text
 
-from consent_mapper.ledger.store import CHUNK, MIGRATIONS, LeaseLost, Ledger
+from consent_mapper.ledger.store import CHUNK, HEAD_REVISION, MIGRATIONS, LeaseLost, Ledger
 from consent_mapper.rules import CRM, PLATFORM, RecordKey, RecordMemory
 
 TTL = timedelta(seconds=120)
@@ -42,7 +42,7 @@ def test_a_new_postgresql_ledger_is_migrated_to_head_with_unbounded_text(postgre
     engine = create_engine(postgres_url)
     with engine.connect() as c:
         assert c.execute(text("SELECT version_num FROM ledger_alembic_version")).all() == [
-            ("0003",)]
+            (HEAD_REVISION,)]
     engine.dispose()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from consent_mapper.ledger.store import Ledger
+from consent_mapper.ledger.store import HEAD_REVISION, Ledger
 from consent_mapper.ledger_cli import main as ledger_cli
 from consent_mapper.rules import CRM, PLATFORM, AuditEvent, RecordKey, RecordMemory
 
@@ -24,7 +24,8 @@ def test_migrations_create_the_schema_once_and_record_the_revision(tmp_path):
     tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
     assert {"ledger_people", "ledger_records", "ledger_runs", "ledger_audit",
             "ledger_alembic_version"} <= tables
-    assert db.execute("select version_num from ledger_alembic_version").fetchall() == [("0003",)]
+    version = db.execute("select version_num from ledger_alembic_version").fetchall()
+    assert version == [(HEAD_REVISION,)]
 
 
 def test_a_person_round_trips_and_a_moved_record_follows_its_new_address(ledger_url):

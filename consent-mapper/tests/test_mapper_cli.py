@@ -245,7 +245,8 @@ def test_about_lists_every_setting(tmp_path):
     settings = json.loads(proc.stdout)["settings"]["properties"]
     assert set(settings) == {"direction", "on_exit", "bounce_is_opt_out", "lead_list",
                              "contact_list", "field_map", "dry_run", "ledger_url",
-                             "retry_after_runs"}
+                             "retry_after_runs", "activities", "activity_types",
+                             "activity_key_field"}
 
 
 def test_every_autopilot_spelling_of_an_address_gets_the_opt_out(tmp_path):
