@@ -93,3 +93,15 @@ def test_two_hundred_tasks_are_one_collection_call(sf, sandbox):
     assert [c["count"] for c in patches] == [1]
     assert patches[0]["endpoint"].endswith("/composite/sobjects/{sobject}/{field}")
     assert sf.query(f"SELECT COUNT() FROM Task WHERE WhoId = '{who}'")["totalSize"] == 200
+
+
+def test_tasks_upsert_through_a_bulk_ingest_job_by_their_key(sf):
+    who = lead(sf)
+    records = [{KEY: f"b{i}", "WhoId": who, "Subject": f"s{i}", "Status": "Completed"}
+               for i in range(3)]
+    for _ in range(2):  # the second job updates the same three Tasks
+        [job] = sf.bulk2.Task.upsert(records=records, external_id_field=KEY, wait=0)
+        assert (job["numberRecordsProcessed"], job["numberRecordsFailed"]) == (3, 0)
+    rows = sf.query_all(f"SELECT {KEY}, IsClosed FROM Task WHERE WhoId = '{who}'")["records"]
+    assert sorted((r[KEY], r["IsClosed"]) for r in rows) == [
+        ("b0", True), ("b1", True), ("b2", True)]
