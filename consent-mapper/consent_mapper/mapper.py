@@ -20,6 +20,7 @@ from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMes
 from sqlalchemy.exc import SQLAlchemyError
 
 from consent_mapper import clock, ledger_url, list_creates, rules
+from consent_mapper.activities import ActivityFeed
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
 from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import LeaseHeld, LeaseLost, Ledger
@@ -87,6 +88,16 @@ class ConsentMapper(InlineMapper):
         self.creates = list_creates.CreatePolicy(
             self.settings.lead_list, self.settings.contact_list, self.settings.create_records,
             self.settings.create_owner_id, self.settings.create_company_placeholder)
+        # the activity feed: Autopilot's mail history as Salesforce Tasks (activities.py)
+        self.activities = (ActivityFeed(self.settings.activity_types,
+                                        self.settings.activity_key_field)
+                           if self.settings.activities and self.source == PLATFORM
+                           and self.platform == autopilot.SYSTEM else None)
+        if self.activities is not None:
+            self.output_shapes.append(self.activities.shape())
+        elif self.settings.activities and self.source == PLATFORM:
+            self.logger.warning("setting 'activities' is for Autopilot's mail history: "
+                                "ignored for %s", self.settings.direction)
         self.seen = RunInput()
         self.companies = Companies(self.adapter, self.platform, self.settings.account_field_map)
         self.held_state: dict | None = None
@@ -115,6 +126,8 @@ class ConsentMapper(InlineMapper):
             self._skipped(seen)
         elif seen is not None:
             self.seen.observe(seen, list_creates.request(record, seen, self.creates))
+            if self.activities is not None:
+                self.activities.read(seen, record)
         return ()
 
     def _crm_record(self, stream: str, record: dict) -> None:
@@ -139,6 +152,8 @@ class ConsentMapper(InlineMapper):
 
     def map_state_message(self, message_dict: dict) -> Iterable[Message]:
         self._input_starts(message_dict["value"])
+        if self.activities is not None:
+            self.activities.saw_state(message_dict["value"])
         # held back: STATE passes only after the ledger committed and the records were emitted
         self.held_state = message_dict["value"]  # states are cumulative: the latest suffices
         return ()
@@ -182,6 +197,8 @@ class ConsentMapper(InlineMapper):
             ledger.close()
             self.seen.close()
             self.companies.close()
+            if self.activities is not None:
+                self.activities.close()
         # the ledger has committed: the records, then the tap's STATE (R7)
         if outbox.count:
             for stream, schema, keys in self.output_shapes:
@@ -191,7 +208,9 @@ class ConsentMapper(InlineMapper):
                 self.write_message(RecordMessage(stream=stream, record=record))
         outbox.close()
         if self.held_state is not None and not dry_run:
-            self.write_message(StateMessage(value=self.held_state))
+            state = (self.activities.mark(self.held_state) if self.activities is not None
+                     else self.held_state)
+            self.write_message(StateMessage(value=state))
         self.held_state = None
         self._summary(counts, dry_run)
 
@@ -222,8 +241,20 @@ class ConsentMapper(InlineMapper):
                         self.logger.info("dry run: would send %s %s", stream, record)
                     else:
                         outbox.put(stream, record)
+            activity_counts: dict[str, int] = {}
+            if self.activities is not None:
+                for stream, record in self.activities.plan(tx, run_id):
+                    if dry_run:
+                        self.logger.info("dry run: would send %s %s", stream, record)
+                    else:
+                        outbox.put(stream, record)
+                activity_counts = dict(self.activities.counts)
+                self.logger.info("activities: %s", ", ".join(
+                    f"{k.removeprefix('activities_')}={v}" for k, v in
+                    sorted(activity_counts.items())) or "no mail events read")
             counts = reconciler.counts.as_dict()
-            tx.finish_run(run_id, {**counts, "skipped": sum(self.report.skips.values())})
+            tx.finish_run(run_id, {**counts, **activity_counts,
+                                   "skipped": sum(self.report.skips.values())})
         return counts
 
     def _take_lease(self, ledger: Ledger, name: str) -> threading.Event:

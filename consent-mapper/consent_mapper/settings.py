@@ -10,6 +10,13 @@ from typing import Any
 
 from singer_sdk import typing as th
 
+from consent_mapper.activity_settings import (
+    ACTIVITY_PROPERTIES,
+    DEFAULT_ACTIVITY_TYPES,
+    DEFAULT_KEY_FIELD,
+    check_activity_settings,
+)
+
 SALESFORCE_TO_AUTOPILOT = "salesforce_to_autopilot"
 AUTOPILOT_TO_SALESFORCE = "autopilot_to_salesforce"
 PLATFORMS = ("autopilot", "activecampaign")
@@ -75,6 +82,7 @@ CONFIG_SCHEMA: dict = th.PropertiesList(
     th.Property("create_company_placeholder", th.StringType, default="[not provided]",
                 description="Company of a Lead created for a contact without one (Salesforce "
                             "requires it); never copied back to the platform."),
+    *ACTIVITY_PROPERTIES,
 ).to_dict()
 
 
@@ -103,6 +111,9 @@ class Settings:
     create_records: bool = True
     create_owner_id: str | None = None
     create_company_placeholder: str = "[not provided]"
+    activities: bool = False
+    activity_types: tuple[str, ...] = DEFAULT_ACTIVITY_TYPES
+    activity_key_field: str = DEFAULT_KEY_FIELD
 
     @property
     def platform(self) -> str:
@@ -133,6 +144,9 @@ class Settings:
             create_records=bool(pick("create_records", True)),
             create_owner_id=config.get("create_owner_id") or None,
             create_company_placeholder=pick("create_company_placeholder", "[not provided]"),
+            activities=bool(pick("activities", False)),
+            activity_types=tuple(pick("activity_types", DEFAULT_ACTIVITY_TYPES)),
+            activity_key_field=str(pick("activity_key_field", DEFAULT_KEY_FIELD)),
         )
         settings.check()
         return settings
@@ -154,6 +168,7 @@ class Settings:
         for name in ("lead_list", "contact_list"):
             if not str(getattr(self, name)).strip():
                 raise SettingsError(f"setting {name!r} is empty: name a list of the platform")
+        check_activity_settings(self.activity_types, self.activity_key_field, SettingsError)
         for name in ("field_map", "account_field_map"):
             for source, target in getattr(self, name).items():
                 if not isinstance(target, str) or not target.strip():

@@ -249,7 +249,8 @@ def test_about_lists_every_setting(tmp_path):
     assert set(settings) == {"direction", "on_exit", "bounce_is_opt_out", "lead_list",
                              "contact_list", "field_map", "account_field_map", "dry_run",
                              "ledger_url", "retry_after_runs", "create_records",
-                             "create_owner_id", "create_company_placeholder"}
+                             "create_owner_id", "create_company_placeholder", "activities",
+                             "activity_types", "activity_key_field"}
 
 
 def test_every_autopilot_spelling_of_an_address_gets_the_opt_out(tmp_path):

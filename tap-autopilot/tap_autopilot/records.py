@@ -14,6 +14,9 @@ STANDARD_FIELDS = (
 )
 SYSTEM_FIELDS = ("contact_id", "owner_name")
 TIMESTAMP_FIELDS = ("created_at", "updated_at")
+# the mail history Autopilot keeps on a contact: `mail_<type>` objects of mail id -> epoch ms
+MAIL_EVENT_TYPES = ("received", "opened", "clicked", "bounced", "hardbounced", "complained",
+                    "unsubscribed")
 
 
 class ContactError(ValueError):
@@ -61,4 +64,24 @@ def contact_record(raw: dict[str, Any]) -> dict[str, Any]:
         raise ContactError(f"{_who(raw)}: field mail_hardbounced: {exc}") from exc
     record["hard_bounced"] = bool(raw.get("mail_hardbounced"))
     record["hard_bounced_at"] = format_timestamp(bounced_at) if bounced_at else None
+    record["mail_events"] = mail_events(raw)
     return record
+
+
+def mail_events(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every entry of the contact's mail history as {type, mail_id, at}, oldest first."""
+    events = []
+    for kind in MAIL_EVENT_TYPES:
+        history = raw.get(f"mail_{kind}")
+        if not history:
+            continue
+        if not isinstance(history, dict):
+            raise ContactError(f"{_who(raw)}: field mail_{kind} is not an object of mail id -> "
+                               f"time: {history!r}")
+        for mail_id, value in history.items():
+            try:
+                at = None if value in (None, "") else format_timestamp(parse_timestamp(value))
+            except TimestampError as exc:
+                raise ContactError(f"{_who(raw)}: field mail_{kind}[{mail_id}]: {exc}") from exc
+            events.append({"type": kind, "mail_id": str(mail_id), "at": at})
+    return sorted(events, key=lambda e: (e["at"] or "", e["type"], e["mail_id"]))

@@ -12,6 +12,13 @@ CUSTOM_FIELD_VALUE = th.ObjectType(
     th.Property("value", th.CustomType({}), description="the value as Autopilot sent it"),
 )
 
+MAIL_EVENT = th.ObjectType(
+    th.Property("type", th.StringType, description="received, opened, clicked, bounced (soft), "
+                                                   "hardbounced, complained, unsubscribed"),
+    th.Property("mail_id", th.StringType, description="the key of the mail_<type> entry"),
+    th.Property("at", th.DateTimeType, description="its epoch-ms value, as ISO-8601 UTC"),
+)
+
 CONTACTS = th.PropertiesList(
     th.Property("contact_id", th.StringType, required=True, description="person_<UUID>"),
     *(th.Property(name, th.StringType) for name in STANDARD_FIELDS),
@@ -23,6 +30,9 @@ CONTACTS = th.PropertiesList(
     th.Property("list_titles", th.ArrayType(th.StringType),
                 description="titles of those lists (one GET /lists a run)"),
     th.Property("custom_fields", th.ArrayType(CUSTOM_FIELD_VALUE), description="as read"),
+    th.Property("mail_events", th.ArrayType(MAIL_EVENT),
+                description="the contact's mail history (mail_received, mail_opened, ...), "
+                            "one entry per mail id and type, oldest first"),
     th.Property("created_at", th.DateTimeType),
     th.Property("updated_at", th.DateTimeType, description="ISO-8601 UTC whatever the API sent"),
 ).to_dict()

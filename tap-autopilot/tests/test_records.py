@@ -26,7 +26,7 @@ def test_contract_fields_are_picked_and_unknown_keys_dropped():
     assert record["lists"] == ["contactlist_1"]
     assert record["custom_fields"] == RAW["custom_fields"]
     assert "SomethingNew" not in record
-    assert "mail_received" not in record
+    assert "mail_received" not in record  # the history comes as mail_events
 
 
 def test_timestamps_come_out_iso_utc():
@@ -68,3 +68,25 @@ def test_bad_bounce_names_the_contact():
 def test_missing_contact_id_is_refused():
     with pytest.raises(ContactError, match="no contact_id"):
         contact_record({"Email": "x@example.com"})
+
+
+def test_mail_history_becomes_mail_events_oldest_first():
+    raw = {**RAW, "mail_opened": {"mail_1": 1709000100000, "mail_2": "1709000300000"},
+           "mail_clicked": {"mail_1": 1709000200000}, "mail_bounced": {},
+           "mail_hardbounced": {"mail_3": 1709000400000}}
+    assert contact_record(raw)["mail_events"] == [
+        {"type": "received", "mail_id": "mail_1", "at": "2024-02-27T02:13:20.000000+00:00"},
+        {"type": "opened", "mail_id": "mail_1", "at": "2024-02-27T02:15:00.000000+00:00"},
+        {"type": "clicked", "mail_id": "mail_1", "at": "2024-02-27T02:16:40.000000+00:00"},
+        {"type": "opened", "mail_id": "mail_2", "at": "2024-02-27T02:18:20.000000+00:00"},
+        {"type": "hardbounced", "mail_id": "mail_3", "at": "2024-02-27T02:20:00.000000+00:00"},
+    ]
+    assert contact_record({k: v for k, v in RAW.items() if k != "mail_received"})[
+        "mail_events"] == []
+
+
+def test_bad_mail_history_names_the_contact_and_field():
+    with pytest.raises(ContactError, match=r"person_0001.*mail_opened\[mail_1\]"):
+        contact_record({**RAW, "mail_opened": {"mail_1": "soon"}})
+    with pytest.raises(ContactError, match="person_0001.*mail_clicked is not an object"):
+        contact_record({**RAW, "mail_clicked": ["mail_1"]})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -32,6 +32,13 @@ class KeyedRecord:
     key: str
     fields: dict[str, Any]
     origin: str  # how error messages name the input record, e.g. "Email=dana@x.io"
+
+
+def upsert_key(key_properties: Sequence[str] | None) -> str | None:
+    """A stream keyed on one field other than Id names the external id it is upserted by
+    (when `external_id_fields` names none for it)."""
+    keys = list(key_properties or ())
+    return keys[0] if len(keys) == 1 and keys[0].lower() != "id" else None
 
 
 def fields_to_write(record: Mapping[str, Any], keys: StreamKeys) -> dict[str, Any]:

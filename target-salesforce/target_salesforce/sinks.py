@@ -12,7 +12,7 @@ from .creates import is_create, write_creates
 from .errors import UnknownObjectError
 from .lookup import already_equal, lookup_filters, rows_by_value
 from .preflight import check_fields
-from .records import InvalidRecord, KeyedRecord, StreamKeys, key_record
+from .records import InvalidRecord, KeyedRecord, StreamKeys, key_record, upsert_key
 from .results import RecordFailure
 from .soql import match_queries
 from .writer import WriteReport, write_all
@@ -44,7 +44,8 @@ class SalesforceSink(BatchSink):
         self.keys = StreamKeys(
             sobject=stream_name,
             match_field=(self.config.get("match_fields") or {}).get(stream_name),
-            external_id_field=(self.config.get("external_id_fields") or {}).get(stream_name),
+            external_id_field=((self.config.get("external_id_fields") or {}).get(stream_name)
+                               or upsert_key(key_properties)),
         )
 
     @property

@@ -55,7 +55,10 @@ def observe(stream: str, record: Mapping[str, Any]) -> Observation | Skip:
         key=source, email=email, opted_out=bool(record.get(OPT_OUT_FIELD[stream])),
         changed_at=utc(str(record.get("SystemModstamp") or "")),
         live=not record.get("IsDeleted"), selected=record.get("in_selection") is not False,
-        why=OPT_OUT_FIELD[stream])
+        why=OPT_OUT_FIELD[stream],
+        # a Person Account's Contact half: where Tasks of the person go (activities.py)
+        native_id=str(record.get("PersonContactId") or "") or None if stream == ACCOUNT
+        else None)
 
 
 def spelling(stream: str, record: Mapping[str, Any]) -> str:

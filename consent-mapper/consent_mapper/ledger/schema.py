@@ -107,3 +107,16 @@ account_members = Table(
     Column("updated_at", Text, nullable=False),
     Index("ix_ledger_account_members_account", "account_id"),
 )
+
+# the activity feed (migration 0007): each mail event sent to Salesforce as a Task, by its key.
+# A row counts as done only once a later run's input state shows the target wrote that run
+# (activities.py); the Task itself is upserted by the key, so a replay never duplicates it.
+activities = Table(
+    "ledger_activities", metadata,
+    Column("key", Text, primary_key=True),  # the Task's external key
+    Column("email", Text, nullable=False),
+    Column("who_id", Text, nullable=True),  # the Lead or Contact the Task was put on
+    Column("run_id", Integer, nullable=False),  # the run that sent it
+    Column("sent_at", Text, nullable=False),
+    Index("ix_ledger_activities_email", "email"),
+)

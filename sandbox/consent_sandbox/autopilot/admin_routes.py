@@ -12,9 +12,9 @@ from starlette.routing import Route
 
 from ..instrument import ADMIN_PREFIX
 from .api import Api
-from .contacts import Change, edit, hard_bounce
+from .contacts import Change, edit, hard_bounce, mail_event
 from .errors import AutopilotError, render_error
-from .store import new_contact_id, now_iso
+from .store import Store, new_contact_id, now_iso
 
 CHUNK = 1000
 
@@ -60,12 +60,13 @@ def admin_routes(api: Api) -> list[Route]:
         found = store.find(request.path_params["ref"])
         if not found:
             return render_error(404, None, "Contact could not be found.")
-        changes = json.loads(await request.body() or b"{}") if apply == "edit" else {}
+        changes = json.loads(await request.body() or b"{}") if apply != "bounce" else {}
         if not isinstance(changes, dict):
             return render_error(400, None, "Send the fields to change as a JSON object.")
         try:
             with store.transaction():
                 change: Change = (edit(store, found[0], changes) if apply == "edit"
+                                  else _mail(store, found[0], changes) if apply == "mail"
                                   else hard_bounce(store, found[0]))
         except AutopilotError as exc:
             return render_error(exc.status, None, exc.message)
@@ -77,6 +78,9 @@ def admin_routes(api: Api) -> list[Route]:
 
     async def bounce(request: Request) -> Response:
         return await change_one(request, "bounce")
+
+    async def mail(request: Request) -> Response:
+        return await change_one(request, "mail")
 
     async def remove(request: Request) -> Response:
         found = store.find(request.path_params["ref"])
@@ -97,6 +101,17 @@ def admin_routes(api: Api) -> list[Route]:
         Route(f"{p}/contacts/{{ref}}", user_edit, methods=["POST"]),
         Route(f"{p}/contacts/{{ref}}", remove, methods=["DELETE"]),
         Route(f"{p}/contacts/{{ref}}/hardbounce", bounce, methods=["POST"]),
+        Route(f"{p}/contacts/{{ref}}/mail", mail, methods=["POST"]),
         Route(f"{p}/hooks/deliveries", deliveries, methods=["GET"]),
         Route(f"{p}/hooks/dropped", dropped, methods=["GET"]),
     ]
+
+
+def _mail(store: Store, doc: dict, body: dict) -> Change:
+    """`{"event": "opened", "mail_id"?: ..., "at"?: epoch ms}`: one mail event on the contact."""
+    at = body.get("at")
+    if at is not None and (isinstance(at, bool) or not isinstance(at, int)):
+        raise AutopilotError(400, "at must be epoch milliseconds.")
+    mail_id = body.get("mail_id")
+    return mail_event(store, doc, str(body.get("event") or ""),
+                      str(mail_id) if mail_id else None, at)

@@ -125,3 +125,22 @@ def hard_bounce(store: Store, doc: dict) -> Change:
     bounces = dict(doc.get("mail_hardbounced") or {})
     bounces[f"mail_{uuid.uuid4().hex[:16]}"] = now_ms()
     return edit(store, doc, {"mail_hardbounced": bounces})
+
+
+MAIL_EVENTS = ("received", "opened", "clicked", "bounced", "hardbounced", "complained",
+               "unsubscribed")
+
+
+def mail_event(store: Store, doc: dict, event: str, mail_id: str | None = None,
+               at_ms: int | None = None) -> Change:
+    """Autopilot recording a mail's fate on the contact (`mail_<event>`: mail id -> epoch ms).
+
+    Whether real Autopilot moves `updated_at` on mail activity is not documented; the sandbox
+    does (an edit by Autopilot itself), so incremental readers see the new history.
+    """
+    if event not in MAIL_EVENTS:
+        raise AutopilotError(400, f"Mail event {event!r} must be one of {list(MAIL_EVENTS)}.")
+    name = f"mail_{event}"
+    history = dict(doc.get(name) or {})
+    history[mail_id or f"mail_{uuid.uuid4().hex[:16]}"] = now_ms() if at_ms is None else at_ms
+    return edit(store, doc, {name: history})

@@ -19,6 +19,7 @@ from .schema import (
     to_18,
 )
 from .store import READ_ONLY, Store, quote
+from .tasks import derived
 
 _ATOM = r"[^@\s\"(),:;<>\[\]\\.]+"
 EMAIL_RE = re.compile(rf"^{_ATOM}(\.{_ATOM})*@{_ATOM}(\.{_ATOM})+$")
@@ -72,6 +73,9 @@ def coerce(field: FieldDef, value: object) -> object:
         if normal is None:
             raise SalesforceError("MALFORMED_ID", f"{field.label}: id value of incorrect type: "
                                   f"{value}", fields=[field.name])
+        if field.reference_to and PREFIXES.get(normal[:3]) not in (None, *field.reference_to):
+            raise SalesforceError("FIELD_INTEGRITY_EXCEPTION", f"{field.label}: id value of "
+                                  f"incorrect type: {value}", fields=[field.name])
         return normal
     if not isinstance(value, str):
         value = str(value).lower() if isinstance(value, bool) else str(value)
@@ -184,6 +188,7 @@ class Records:
         row = {**self.store.objects[obj].defaults, **data, "Id": record_id,
                "CreatedDate": now, "LastModifiedDate": now, "SystemModstamp": now}
         row.setdefault("OwnerId", INTEGRATION_USER_ID)
+        row.update(derived(obj, row))
         if obj in ("Lead", "Contact") or person:
             row["Name"] = full_name(row.get("FirstName"), row.get("LastName"))
         if person:
@@ -233,6 +238,7 @@ class Records:
         if "FirstName" in data or "LastName" in data:
             if obj in ("Lead", "Contact") or person:
                 data["Name"] = full_name(merged.get("FirstName"), merged.get("LastName"))
+        data.update(derived(obj, {**row, **data}))
         self._update(obj, row["Id"], {**data, **stamps})
         if person and row["PersonContactId"]:
             mirror = self._mirror(data)

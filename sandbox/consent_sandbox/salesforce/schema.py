@@ -40,7 +40,8 @@ class FieldDef:
 
     @property
     def is_text(self) -> bool:
-        return self.type in ("string", "email", "picklist", "phone", "textarea", "url")
+        return self.type in ("string", "email", "picklist", "phone", "textarea", "url",
+                             "combobox")
 
     @property
     def is_id(self) -> bool:
@@ -289,3 +290,32 @@ def parse_datetime(text: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment
+
+
+# --- Task (Activity History) ---------------------------------------------------------------
+# A completed Task on a Lead or Contact (WhoId) shows in its Activity History. TaskSubtype is
+# createable but not updateable, as in a real org: an upsert that may update cannot carry it.
+OBJECTS["Task"] = ObjectDef(
+    "Task", "Task", "00T",
+    tuple(_system() + [
+        FieldDef("WhoId", "reference", "Name ID", reference_to=("Contact", "Lead"),
+                 relationship_name="Who", length=18),
+        FieldDef("WhatId", "reference", "Related To ID", reference_to=("Account",),
+                 relationship_name="What", length=18),
+        FieldDef("Subject", "combobox", "Subject", length=255),
+        FieldDef("Status", "picklist", "Status", nillable=False, length=255),
+        FieldDef("Priority", "picklist", "Priority", nillable=False, length=255),
+        FieldDef("Type", "picklist", "Type", length=255),
+        FieldDef("TaskSubtype", "picklist", "Task Subtype", updateable=False, length=255),
+        FieldDef("ActivityDate", "date", "Due Date Only"),
+        FieldDef("Description", "textarea", "Description", length=32000),
+        FieldDef("IsClosed", "boolean", "Closed", nillable=False, **RO),
+        # the key an integration upserts its Tasks by (a custom Activity field in Setup)
+        FieldDef("Autopilot_Activity_Key__c", "string", "Autopilot Activity Key", custom=True,
+                 length=255, external_id=True),
+    ]),
+    defaults={"Status": "Not Started", "Priority": "Normal"},
+)
+WRITABLE_OBJECTS = (*WRITABLE_OBJECTS, "Task")
+PREFIXES = {o.key_prefix: o.name for o in OBJECTS.values()}
+CLOSED_TASK_STATUSES = ("Completed",)

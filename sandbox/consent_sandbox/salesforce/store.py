@@ -89,9 +89,10 @@ class Store:
         if obj.name in WRITABLE_OBJECTS:
             self.db.execute(f"CREATE INDEX IF NOT EXISTS {quote(obj.name + '_modstamp')} "
                             f"ON {table} (SystemModstamp)")
-            email = EMAIL_INDEXES[obj.name]
-            self.db.execute(f"CREATE INDEX IF NOT EXISTS {quote(obj.name + '_email')} "
-                            f"ON {table} (sf_fold({quote(email)}))")
+            email = EMAIL_INDEXES.get(obj.name)  # a Task has no address
+            if email is not None:
+                self.db.execute(f"CREATE INDEX IF NOT EXISTS {quote(obj.name + '_email')} "
+                                f"ON {table} (sf_fold({quote(email)}))")
             for field in obj.fields:
                 if field.external_id:
                     self._index_external_id(obj.name, field.name)
