@@ -136,10 +136,12 @@ class Companies:
             changed.extend(new)
         self.counts["changed"] += len(changed)
         for members in (ledger.members(changed), ledger.members(reread, unconfirmed_only=True)):
-            batch = [(m.email, m.account_id, m.contact_id) for m in members]
-            self.db.executemany("INSERT INTO refresh VALUES (?, ?, ?)", batch)
+            self.db.executemany("INSERT INTO refresh VALUES (?, ?, ?)",
+                                ((m.email, m.account_id, m.contact_id) for m in members))
         # a Contact read in this run gets its (current) Account through its own row
         self.db.execute("DELETE FROM refresh WHERE contact_id IN (SELECT id FROM contacts)")
+        # read back per chunk of people
+        self.db.execute("CREATE INDEX IF NOT EXISTS refresh_email ON refresh (email)")
         emails = {row[0] for row in self.db.execute("SELECT DISTINCT email FROM refresh")}
         self.counts["people refreshed"] += len(emails)
         return emails

@@ -167,3 +167,38 @@ def test_company_values_use_each_platforms_company_field():
     assert person == ({"Industry": "Energy"}, {})
     assert company_values(SimpleNamespace(COMPANY_FIELD="Company", STANDARD_FIELDS=()),
                           {"Name": None}, {}) == ({}, {})
+
+
+def test_the_ledger_keeps_companies_per_platform_and_finds_an_accounts_people(ledger_url):
+    """On SQLite and PostgreSQL: upserts, forgetting, memberships and the members' query."""
+    from consent_mapper.ledger.accounts import AccountLedger, Company
+    from consent_mapper.ledger.store import Ledger
+    from consent_mapper.rules import CRM, RecordKey, RecordMemory
+
+    ledger = Ledger(ledger_url)
+    try:
+        with ledger.transaction() as tx:
+            for email, contact_id, live in (("ann@x.io", "003A", True), ("bob@x.io", "003B", True),
+                                            ("gone@x.io", "003G", False)):
+                memory = tx.load([email])[email]
+                key = RecordKey(CRM, "salesforce", "Contact", contact_id)
+                memory.records[key] = RecordMemory(key, observed=False, live=live)
+                memory.profile_confirmed = email == "bob@x.io"
+                tx.save(memory)
+            tx.flush()
+            ap = AccountLedger(tx.c, "autopilot")
+            ap.save({"001A": Company({"Company": "Acme"}, {}, "2026-01-01T00:00:00.000Z")})
+            ap.save({"001A": Company({"Company": "Acme Corp"}, {"Tier": 1}, "2026-02-01")})
+            ap.join({"003A": "001A", "003B": "001A", "003G": "001A", "003X": "001X"})
+            ap.join({"003X": None})  # deleted, or no Account any more
+        with ledger.transaction() as tx:
+            ap, ac = AccountLedger(tx.c, "autopilot"), AccountLedger(tx.c, "activecampaign")
+            assert ap.companies(["001A", "001X"]) == {
+                "001A": Company({"Company": "Acme Corp"}, {"Tier": 1}, "2026-02-01")}
+            assert ac.companies(["001A"]) == {}  # each platform's job reads Accounts itself
+            assert sorted(m.email for m in ap.members(["001A"])) == ["ann@x.io", "bob@x.io"]
+            assert [m.email for m in ap.members(["001A"], unconfirmed_only=True)] == ["ann@x.io"]
+            ap.forget(["001A"])
+            assert ap.companies(["001A"]) == {}
+    finally:
+        ledger.close()
