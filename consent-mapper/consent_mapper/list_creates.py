@@ -4,11 +4,11 @@ Autopilot's own sync creates a Lead (or a Contact) for a contact added to one of
 Salesforce has no record with its address: that is how people made in Autopilot reach Salesforce.
 Here, in a platform-to-CRM run, a person the ledger knows no CRM record of (none live, deleted,
 outside the selection or converted: deleting a record in Salesforce is deliberate, it is not
-re-created) whose contact is in one of the lists gets one create record for target-salesforce,
-marked `_create: true`: the target inserts it only when no Lead or Contact with the address
-exists (records the CRM tap never read, or the one a crashed run created already). It is born
-with the person's agreed consent, so reading it back later is no change (R4, R6). Profile data:
-the rules of consent are untouched.
+re-created) and whose contact the sync never sent a profile to, in one of the lists, gets one
+create record for target-salesforce, marked `_create: true`: the target inserts it only when no
+Lead or Contact with the address exists (records the CRM tap never read, or the one a crashed
+run created already). It is born with the person's agreed consent, so reading it back later is
+no change (R4, R6). Profile data: the rules of consent are untouched.
 """
 
 from __future__ import annotations
@@ -87,8 +87,10 @@ def create_record(decision: Decision, sobject: str, fields: Mapping[str, Any], s
                   ) -> tuple[str, dict[str, Any]] | None:
     """The create for a person without CRM record, or None when one is known."""
     memory = decision.memory
-    if memory.agreed is None or any(k.role == CRM and k.object != BY_EMAIL
-                                    for k in memory.records):
+    # a profile the sync sent: the contact came from a CRM record (whose address was edited
+    # since, say), and the sync's own list membership asks for nothing
+    if memory.agreed is None or memory.profile_hash is not None or any(
+            k.role == CRM and k.object != BY_EMAIL for k in memory.records):
         return None
     email = spelling or memory.email
     record: dict[str, Any] = {**fields, "Email": email, "HasOptedOutOfEmail": memory.agreed,

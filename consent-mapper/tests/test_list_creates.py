@@ -101,3 +101,15 @@ def test_placeholders_are_dropped_only_when_they_are_the_stand_ins():
                                               "FirstName": "D"}, policy) == {"FirstName": "D"}
     assert without_placeholders("Lead", row, {"Company": "Acme", "LastName": "Dana"},
                                 policy) == {"Company": "Acme", "LastName": "Dana"}
+
+
+def test_a_contact_the_sync_put_in_the_list_is_never_created_back(tmp_path):
+    """The Lead's address was edited in Salesforce: its old contact stays in the list."""
+    lead = {"Id": "00Q1", "HasOptedOutOfEmail": False, "LastName": "Moved"}
+    run(S2A, [schema("Lead"), record("Lead", Email="old@x.io", **lead,
+                                     SystemModstamp="2026-01-01T00:00:00Z"), state(1)], tmp_path)
+    run(S2A, [schema("Lead"), record("Lead", Email="new@x.io", **lead,
+                                     SystemModstamp="2026-01-02T00:00:00Z"), state(2)], tmp_path)
+    result = run(A2S, [schema("contacts"), contact(1, "old@x.io", LEADS), state(3)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert creates(result) == {}
