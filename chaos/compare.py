@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .script import Script
 from .world import Outcome
 
 ABSENT = "absent"
@@ -52,12 +51,20 @@ def differences(undisturbed: Outcome, disturbed: Outcome) -> list[Difference]:
     return found
 
 
-def spurious_opt_ins(script: Script, outcome: Outcome) -> list[str]:
-    """Live records left subscribed although the person's last consent act was an opt-out."""
+def spurious_opt_ins(outcome: Outcome) -> list[str]:
+    """Live records left subscribed although the person's last consent act in this world was an
+    opt-out (acts are edits that changed a record: a box set to the value it had is none)."""
     return sorted(f"{record['person']}: {key} subscribed"
                   for key, record in outcome.records.items()
                   if record["state"] == "live" and not record["opted_out"]
-                  and script.nobody_resubscribed(record["person"]))
+                  and nobody_resubscribed(outcome.acts.get(record["person"], [])))
+
+
+def nobody_resubscribed(acts: list[tuple[str, int]]) -> bool:
+    """The person opted out (or bounced) and no later step re-subscribed them (R3: in one
+    step, an opt-out wins over a re-subscribe)."""
+    outs = [step for kind, step in acts if kind == "out"]
+    return bool(outs) and not any(kind == "in" and step > max(outs) for kind, step in acts)
 
 
 def _presence(record: dict | None) -> str:

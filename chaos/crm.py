@@ -32,6 +32,15 @@ def set_opted_out(sandbox: RunningSandbox, kind: str, record_id: str, opted_out:
     edit(sandbox, kind, record_id, **{FIELDS[kind][2]: opted_out})
 
 
+def opted_out(sandbox: RunningSandbox, kind: str, record_id: str) -> bool | None:
+    """The record's opt-out as the world holds it now; None when it is gone."""
+    sobject, _, flag = FIELDS[kind]
+    for row in sandbox.admin("salesforce", "GET", f"/records/{sobject}").json():
+        if row["Id"] == record_id:
+            return bool(row.get(flag))
+    return None
+
+
 def delete(sandbox: RunningSandbox, kind: str, record_id: str) -> None:
     """To the recycle bin through the REST API, as a user deletes."""
     getattr(connect(sandbox), FIELDS[kind][0]).delete(record_id)

@@ -17,6 +17,9 @@ from consent_sandbox.testing import RunningSandbox
 class Platform(Protocol):
     name: str  # the sandbox API name, as in `RunningSandbox.admin(name, ...)`
     job: str  # the Meltano job that syncs both ways
+    # ledger direction -> the Meltano job of that direction alone (a twin world runs one of them
+    # while the other has not read yet)
+    direction_jobs: dict[str, str]
     schedule: str  # the schedule that runs it
     sandbox_args: tuple[str, ...]
 
@@ -43,6 +46,8 @@ class Autopilot:
     name = "autopilot"
     job = "consent-sync"
     schedule = "consent-sync-every-10-minutes"
+    direction_jobs = {"salesforce_to_autopilot": "salesforce-to-autopilot",
+                      "autopilot_to_salesforce": "autopilot-to-salesforce"}
     sandbox_args = ("--autopilot-rate-limit", "50")
 
     def env(self) -> dict[str, str]:

@@ -15,6 +15,10 @@ def trial(t: Trial, out: Print = print) -> None:
         f"runs undisturbed {len(t.undisturbed.runs)}, disturbed {len(d.runs)}; faults {d.faults}, "
         f"session expiries {d.expiries}, kills {d.kills}, refused after a kill {d.refusals}, "
         f"forced {d.forced}; differences {len(t.differences)}")
+    if t.twin is not None:
+        firsts = ", ".join(f"{k} at step {v}" for k, v in sorted(d.first_reads.items()))
+        out(f"  compared with a twin world whose first reads came where the disturbed world's "
+            f"did ({firsts}): {len(t.twin.runs)} runs")
     for run in d.runs:
         if run.fired or run.returncode:
             fired = "; ".join(x.describe() for x in run.fired) or "no disturbance"
@@ -44,7 +48,8 @@ def summary(trials: list[Trial], force_after_kill: bool, out: Print = print) -> 
     runs = [t.disturbed for t in trials]
     differences = [x for t in trials for x in t.differences]
     lost = [x for x in differences if x.opt_out_lost]
-    spurious = {w: sum(len(t.spurious[w]) for t in trials) for w in ("undisturbed", "disturbed")}
+    spurious = {w: sum(len(t.spurious.get(w, [])) for t in trials)
+                for w in ("undisturbed", "disturbed", "twin")}
     seconds = sum(t.seconds for t in trials) / max(1, len(trials))
     out("")
     out(f"trials {len(trials)}, faults {sum(r.faults for r in runs)}, "
@@ -55,5 +60,7 @@ def summary(trials: list[Trial], force_after_kill: bool, out: Print = print) -> 
            else "; forcing is off (--force-after-kill), so such a trial stops there"))
     out(f"differences {len(differences)} in {sum(bool(t.differences) for t in trials)} trials; "
         f"opt-outs lost {len(lost)}; spurious opt-ins {spurious['disturbed']} disturbed, "
-        f"{spurious['undisturbed']} undisturbed")
+        f"{spurious['undisturbed']} undisturbed, {spurious['twin']} twin")
+    out(f"trials compared with a twin (the first run died before the ledger committed): "
+        f"{sum(t.twin is not None for t in trials)}")
     out(f"mean trial {seconds:.0f} s")

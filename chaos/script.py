@@ -36,15 +36,6 @@ class Action:
 class Script:
     seed: str
     steps: list[list[Action]]
-    # per person, the steps of consent acts: ("out" | "in", step); see `nobody_resubscribed`
-    acts: dict[str, list[tuple[str, int]]]
-
-    def nobody_resubscribed(self, person: str) -> bool:
-        """The person opted out (or bounced) and no later step re-subscribed them (R3: in one
-        step, an opt-out wins over a re-subscribe)."""
-        outs = [s for kind, s in self.acts.get(person, []) if kind == "out"]
-        ins = [s for kind, s in self.acts.get(person, []) if kind == "in"]
-        return bool(outs) and not any(s > max(outs) for s in ins)
 
     def history(self, person: str) -> list[str]:
         return [f"step {n}: {a.describe()}" for n, step in enumerate(self.steps)
@@ -89,7 +80,7 @@ def spelling(rng: random.Random, address: str) -> str:
 def generate(seed: str, people: int, steps: int) -> Script:
     """``steps`` steps (the first seeds both systems before any sync) over ``people`` people."""
     rng = random.Random(seed)
-    script = Script(seed, [[] for _ in range(max(1, steps))], {})
+    script = Script(seed, [[] for _ in range(max(1, steps))])
     everyone = [_Person(f"c{i}@{DOMAIN}") for i in range(people)]
     later = [p for p in everyone if rng.random() < 0.25] if steps > 1 else []
     for person in everyone:
@@ -101,10 +92,8 @@ def generate(seed: str, people: int, steps: int) -> Script:
     return script
 
 
-def _add(script: Script, step: int, action: Action, act: str | None = None) -> None:
+def _add(script: Script, step: int, action: Action) -> None:
     script.steps[step].append(action)
-    if act:
-        script.acts.setdefault(action.person, []).append((act, step))
 
 
 def _create_crm(rng: random.Random, script: Script, person: _Person, step: int, kind: str,
@@ -112,8 +101,7 @@ def _create_crm(rng: random.Random, script: Script, person: _Person, step: int, 
     record = _Record(person.label(kind), kind)
     person.records.append(record)
     _add(script, step, Action("crm_create", person.address, record.label, {
-        "object": kind, "email": spelling(rng, person.address), "opted_out": opted_out}),
-        "out" if opted_out else None)
+        "object": kind, "email": spelling(rng, person.address), "opted_out": opted_out}))
 
 
 def _create_ap(rng: random.Random, script: Script, person: _Person, step: int,
@@ -121,8 +109,7 @@ def _create_ap(rng: random.Random, script: Script, person: _Person, step: int,
     record = _Record(person.label("ap"), "ap")
     person.records.append(record)
     _add(script, step, Action("ap_create", person.address, record.label, {
-        "email": email or spelling(rng, person.address), "unsubscribed": unsubscribed}),
-        "out" if unsubscribed else None)
+        "email": email or spelling(rng, person.address), "unsubscribed": unsubscribed}))
 
 
 def _create_person(rng: random.Random, script: Script, person: _Person, step: int) -> None:
@@ -174,19 +161,18 @@ def _random_edit(rng: random.Random, script: Script, everyone: list[_Person],
             return  # a re-subscribe after a bounce has no agreed meaning yet
         record = rng.choice(person.live("Lead", "Contact", "PersonAccount"))
         _add(script, step, Action("crm_set", person.address, record.label,
-                                  {"object": record.kind, "opted_out": out}),
-             "out" if out else "in")
+                                  {"object": record.kind, "opted_out": out}))
     elif kind in ("ap_opt_out", "ap_resubscribe"):
         out = kind == "ap_opt_out"
         if not out and person.bounced:
             return
         record = rng.choice(person.live("ap"))
         _add(script, step, Action("ap_set", person.address, record.label,
-                                  {"unsubscribed": out}), "out" if out else "in")
+                                  {"unsubscribed": out}))
     elif kind == "bounce":
         person.bounced = True
         record = rng.choice(person.live("ap"))
-        _add(script, step, Action("ap_bounce", person.address, record.label), "out")
+        _add(script, step, Action("ap_bounce", person.address, record.label))
     elif kind == "delete":
         record = rng.choice(person.live("Lead", "Contact", "PersonAccount"))
         record.live = False

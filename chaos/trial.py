@@ -28,6 +28,9 @@ class Trial:
     spurious: dict[str, list[str]]  # world -> records subscribed where nobody re-subscribed
     seconds: float
     folder: Path
+    # the undisturbed world the disturbed one was compared with when its first reads came later
+    # (a first run killed before the ledger committed): a twin whose first reads match
+    twin: Outcome | None = None
 
     @property
     def failed(self) -> bool:
@@ -46,6 +49,8 @@ class Trials:
         self.step_seconds = step_seconds
         self._undisturbed: dict[int, Outcome] = {}
         self._locks = {k: threading.Lock() for k in range(self.scripts)}
+        self._twins: dict[tuple, Outcome] = {}
+        self._twin_lock = threading.Lock()
 
     def script(self, number: int) -> Script:
         return generate(f"{self.seed}:script:{number % self.scripts}", self.people, self.steps)
@@ -57,6 +62,18 @@ class Trials:
                 self._undisturbed[key] = play(folder / "undisturbed", self.platform,
                                               self.script(number), self.options)
             return self._undisturbed[key]
+
+    def twin(self, number: int, folder: Path, first_reads: dict[str, int]) -> Outcome:
+        """The script played undisturbed, each direction syncing only from the step at which
+        the disturbed world first committed it: R7's "as an undisturbed run would" for a world
+        whose sync first saw the data later (nothing of an earlier state survives a run killed
+        before its decisions were durable, so no run can know it)."""
+        key = (number % self.scripts, tuple(sorted(first_reads.items())))
+        with self._twin_lock:
+            if key not in self._twins:
+                self._twins[key] = play(folder / "twin", self.platform, self.script(number),
+                                        self.options, first_reads=first_reads)
+            return self._twins[key]
 
     def run(self, number: int) -> Trial:
         start = time.monotonic()
@@ -73,12 +90,17 @@ class Trials:
             undisturbed = self.undisturbed(number, folder)
             disturbed = play(folder / "disturbed", self.platform, script, self.options, disturb,
                              undisturbed.step_seconds)
-        found = compare.differences(undisturbed, disturbed)
-        spurious = {"undisturbed": compare.spurious_opt_ins(script, undisturbed),
-                    "disturbed": compare.spurious_opt_ins(script, disturbed)
+        twin = None
+        if not disturbed.blocked_at and disturbed.first_reads != undisturbed.first_reads:
+            twin = self.twin(number, folder, disturbed.first_reads)
+        found = compare.differences(twin or undisturbed, disturbed)
+        spurious = {"undisturbed": compare.spurious_opt_ins(undisturbed),
+                    "disturbed": compare.spurious_opt_ins(disturbed)
                     if not disturbed.blocked_at else []}
+        if twin is not None:
+            spurious["twin"] = compare.spurious_opt_ins(twin)
         trial = Trial(number, script, undisturbed, disturbed, found, spurious,
-                      time.monotonic() - start, folder)
+                      time.monotonic() - start, folder, twin)
         if not (self.keep or trial.failed):  # a failing trial keeps its runs' logs
             shutil.rmtree(folder, ignore_errors=True)
         return trial

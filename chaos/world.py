@@ -12,7 +12,7 @@ from pathlib import Path
 
 import sqlalchemy
 
-from consent_mapper.ledger.schema import people
+from consent_mapper.ledger.schema import people, runs
 from consent_sandbox.testing import MeltanoProject, running_sandbox
 
 from . import crm
@@ -45,6 +45,11 @@ class Outcome:
     step_seconds: list[float]
     blocked_at: str = ""  # the run Meltano refused after a kill (the world stopped there)
     skipped: list[str] = field(default_factory=list)  # script edits whose record was gone
+    # ledger direction -> the step whose sync first committed it (len(steps): a quiet run's)
+    first_reads: dict[str, int] = field(default_factory=dict)
+    # per person, the consent acts that changed a record in this world: ("out" | "in", step);
+    # setting a box to the value it has is no act (R2: nothing changed)
+    acts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     @property
     def faults(self) -> int:
@@ -68,9 +73,12 @@ class Outcome:
 
 
 def play(folder: Path, platform: Platform, script: Script, options: Options,
-         disturb: random.Random | None = None, step_seconds: list[float] | None = None) -> Outcome:
+         disturb: random.Random | None = None, step_seconds: list[float] | None = None,
+         first_reads: dict[str, int] | None = None) -> Outcome:
     """Play ``script``; with ``disturb``, each step's sync is disturbed at moments drawn within
-    ``step_seconds`` (how long the undisturbed sync of that step took)."""
+    ``step_seconds`` (how long the undisturbed sync of that step took). With ``first_reads``
+    (a twin world), a direction syncs only from the step its disturbed world first committed
+    it: the sync of a twin first sees the data where the disturbed one first did."""
     with running_sandbox(folder / "sandbox", *platform.sandbox_args) as sandbox:
         project = MeltanoProject(sandbox, folder, ROOT)
         project.extra_env.update({
@@ -81,12 +89,17 @@ def play(folder: Path, platform: Platform, script: Script, options: Options,
             "TARGET_SALESFORCE_RETRY_BACKOFF_SECONDS": "1",
             **platform.env(),
         })
-        return _Player(project, platform, options).play(script, disturb, step_seconds)
+        return _Player(project, platform, options, first_reads).play(script, disturb,
+                                                                     step_seconds)
 
 
 class _Player:
-    def __init__(self, project: MeltanoProject, platform: Platform, options: Options) -> None:
+    def __init__(self, project: MeltanoProject, platform: Platform, options: Options,
+                 first_reads: dict[str, int] | None = None) -> None:
         self.project, self.platform, self.options = project, platform, options
+        self.only_from = first_reads
+        self.first_reads: dict[str, int] = {}
+        self.acts: dict[str, list[tuple[str, int]]] = {}
         self.sandbox = project.sandbox
         self.ids: dict[str, str] = {}  # script label -> id in this world
         self.runs: list[Run] = []
@@ -105,19 +118,59 @@ class _Player:
                 known = step_seconds or []
                 expected = known[n] if n < len(known) else 15.0
                 plan = self.disturbances(disturb, expected)
-            sync = self.sync(f"step-{n}", plan)
+            due = self.due(n)
+            sync = self.sync(f"step-{n}", plan) if due is None else self.sync_only(f"step-{n}",
+                                                                                   due)
             if sync is None:
                 return self.outcome(False, seconds, blocked_at=f"step-{n}")
             seconds.append(sync.seconds)
+            self.note_reads(n)
         streak = 0
         for n in range(self.options.max_quiet_runs):
             sync = self.sync(f"quiet-{n}", [])
             if sync is None:
                 return self.outcome(False, seconds, blocked_at=f"quiet-{n}")
+            self.note_reads(len(script.steps))
             streak = streak + 1 if sync.quiet else 0
             if streak == 2:
                 break
         return self.outcome(streak == 2, seconds)
+
+    def due(self, step: int) -> list[str] | None:
+        """The directions a twin syncs at ``step``; None: all of them, as the job does."""
+        if self.only_from is None:
+            return None
+        due = [d for d in self.platform.direction_jobs if self.only_from.get(d, 0) <= step]
+        return None if len(due) == len(self.platform.direction_jobs) else due
+
+    def sync_only(self, label: str, directions: list[str]) -> Run:
+        """A twin's sync of some directions alone (undisturbed, in the job's order)."""
+        done = Run(label, 0, 0.0, 0, [], False, self.project.workdir, False)
+        for direction in directions:
+            done = run(self.project, ["run", self.platform.direction_jobs[direction]],
+                       self.apis, f"{label}-{direction}", [], force=False)
+            self.runs.append(done)
+        return done
+
+    def note_reads(self, step: int) -> None:
+        """Which directions have committed a run to the ledger by now, and since which step."""
+        path = self.project.workdir / "consent-ledger.db"
+        if not path.exists():
+            return
+        engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+        try:
+            if not sqlalchemy.inspect(engine).has_table(runs.name):
+                return
+            with engine.connect() as db:
+                done = db.execute(sqlalchemy.select(runs.c.direction).distinct()
+                                  .where(runs.c.finished_at.is_not(None)))
+                for (direction,) in done:
+                    self.first_reads.setdefault(direction, step)
+        finally:
+            engine.dispose()
+
+    def act(self, person: str, kind: str, step: int) -> None:
+        self.acts.setdefault(person, []).append((kind, step))
 
     def disturbances(self, rng: random.Random, expected: float) -> list[Disturbance]:
         plan = []
@@ -156,8 +209,13 @@ class _Player:
         if action.kind == "crm_create":
             self.ids[action.label] = crm.create(sandbox, a["object"], action.label, a["email"],
                                                 a["opted_out"])
+            if a["opted_out"]:
+                self.act(action.person, "out", step)
         elif action.kind == "crm_set":
-            crm.set_opted_out(sandbox, a["object"], self.ids[action.label], a["opted_out"])
+            record_id = self.ids[action.label]
+            if crm.opted_out(sandbox, a["object"], record_id) != a["opted_out"]:
+                self.act(action.person, "out" if a["opted_out"] else "in", step)
+            crm.set_opted_out(sandbox, a["object"], record_id, a["opted_out"])
         elif action.kind == "crm_delete":
             crm.delete(sandbox, a["object"], self.ids[action.label])
         elif action.kind == "crm_leave_selection":
@@ -169,18 +227,27 @@ class _Player:
                 self.ids[a["new_contact"]] = contact
         elif action.kind == "ap_create":
             self.ids[action.label] = self.platform.create(sandbox, a["email"], a["unsubscribed"])
+            if a["unsubscribed"]:
+                self.act(action.person, "out", step)
         elif action.kind == "ap_set":
-            if not self.platform.set_opted_out(sandbox, self.ids[action.label], a["unsubscribed"]):
+            contact_id = self.ids[action.label]
+            before = next((c["opted_out"] for c in self.platform.contacts(sandbox)
+                           if c["id"] == contact_id), None)
+            if not self.platform.set_opted_out(sandbox, contact_id, a["unsubscribed"]):
                 self.skipped.append(f"step {step}: {action.describe()} (contact gone)")
+            elif before != a["unsubscribed"]:
+                self.act(action.person, "out" if a["unsubscribed"] else "in", step)
         elif action.kind == "ap_bounce":
             if not self.platform.bounce(sandbox, self.ids[action.label]):
                 self.skipped.append(f"step {step}: {action.describe()} (contact gone)")
+            else:
+                self.act(action.person, "out", step)
         else:
             raise ValueError(f"unknown script action {action.kind}")
 
     def outcome(self, quiet: bool, seconds: list[float], blocked_at: str = "") -> Outcome:
         return Outcome(self.end_records(), self.agreed(), self.runs, quiet, seconds, blocked_at,
-                       self.skipped)
+                       self.skipped, dict(self.first_reads), self.acts)
 
     def end_records(self) -> dict[str, dict]:
         labels = {record_id: label for label, record_id in self.ids.items()}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from chaos.compare import differences, spurious_opt_ins
-from chaos.script import Action, Script, generate
+from chaos.script import generate
 from chaos.world import Outcome
 
 
 def test_a_seed_gives_one_script_and_another_seed_another():
     first, again = generate("s:1", 8, 4), generate("s:1", 8, 4)
-    assert first.steps == again.steps and first.acts == again.acts
+    assert first.steps == again.steps
     assert generate("s:2", 8, 4).steps != first.steps
 
 
@@ -52,12 +52,35 @@ def test_a_lost_opt_out_names_the_person_the_record_and_both_values():
 
 
 def test_a_subscribed_record_is_spurious_only_when_nobody_resubscribed_later():
-    script = Script("s", [[Action("crm_create", "a@x.io", "a-lead-1")], []],
-                    {"a@x.io": [("out", 0)], "b@x.io": [("out", 0), ("in", 1)],
-                     "c@x.io": [("in", 1), ("out", 1)]})
     outcome = _outcome({"salesforce a-lead-1": _record("a@x.io", False),
                         "salesforce b-lead-1": _record("b@x.io", False),
                         "salesforce c-lead-1": _record("c@x.io", False),
                         "salesforce a-lead-2": _record("a@x.io", False, "deleted")}, {})
-    assert spurious_opt_ins(script, outcome) == [
+    outcome.acts = {"a@x.io": [("out", 0)], "b@x.io": [("out", 0), ("in", 1)],
+                    "c@x.io": [("in", 1), ("out", 1)]}
+    assert spurious_opt_ins(outcome) == [
         "a@x.io: salesforce a-lead-1 subscribed", "c@x.io: salesforce c-lead-1 subscribed"]
+
+
+def test_a_twin_syncs_each_direction_only_from_the_step_its_disturbed_world_first_did():
+    from chaos.platforms import Autopilot
+    from chaos.world import _Player
+
+    player = _Player.__new__(_Player)
+    player.platform = Autopilot()
+    player.only_from = {"salesforce_to_autopilot": 0, "autopilot_to_salesforce": 2}
+    assert player.due(0) == ["salesforce_to_autopilot"]
+    assert player.due(1) == ["salesforce_to_autopilot"]
+    assert player.due(2) is None  # both: the job itself
+    player.only_from = None
+    assert player.due(0) is None
+
+
+def test_ticking_a_ticked_box_is_no_act():
+    outcome = _outcome({"salesforce a-contact-1": _record("a@x.io", False)}, {})
+    # step 1: the Contact re-subscribed; the Person Account's box, already ticked, was ticked
+    # again, which the world records as no act: the re-subscribe is the last act
+    outcome.acts = {"a@x.io": [("out", 0), ("in", 1)]}
+    assert spurious_opt_ins(outcome) == []
+    outcome.acts = {"a@x.io": [("out", 0), ("in", 1), ("out", 1)]}
+    assert spurious_opt_ins(outcome) == ["a@x.io: salesforce a-contact-1 subscribed"]
