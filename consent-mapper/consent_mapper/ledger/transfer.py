@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from consent_mapper.ledger.schema import (
     account_members,
     accounts,
+    activities,
     audit,
     people,
     records,
@@ -20,7 +21,7 @@ from consent_mapper.ledger.schema import (
 )
 from consent_mapper.ledger.store import Ledger
 
-TABLES = (people, records, runs, audit, accounts, account_members)
+TABLES = (people, records, runs, audit, accounts, account_members, activities)
 BATCH = 1000
 
 
