@@ -164,6 +164,8 @@ def test_a_changed_row_of_a_member_costs_no_list_join(sandbox, meltano):
 
     meltano.run(JOB)
 
+    calls = {f"{c['method']} {c['endpoint']}": c["count"]
+             for c in sandbox.calls("autopilot")["calls"]}
     contacts = autopilot_contacts(sandbox)
     lists = {title: list_id for list_id, title in autopilot_lists(sandbox).items()}
     for email in people[-20:]:
@@ -171,8 +173,6 @@ def test_a_changed_row_of_a_member_costs_no_list_join(sandbox, meltano):
         assert contacts[email]["MailingCountry"] == "UK"
         assert set(contacts[email]["lists"]) == {lists["Salesforce Leads"],
                                                  lists["Salesforce Contacts"]}
-    calls = {f"{c['method']} {c['endpoint']}": c["count"]
-             for c in sandbox.calls("autopilot")["calls"]}
     # the profiles re-sent without the list they are in: no join, no page of members to check
     # (before, the target read the list whole, or joined by call at 100 pages and more)
     assert calls == {"POST /v1/contacts": 1}
