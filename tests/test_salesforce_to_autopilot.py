@@ -145,3 +145,34 @@ def test_autopilot_429_and_5xx_are_survived_with_nothing_lost(sandbox, meltano):
                                                         "method": "POST"})
     meltano.run(JOB)
     assert len(autopilot_contacts(sandbox)) == 250
+
+
+def test_a_changed_row_of_a_member_costs_no_list_join(sandbox, meltano):
+    # 150 people with a Lead and a Contact each: both lists outgrow a page of members
+    people = [f"m{i:03}@x.io" for i in range(150)]
+    leads(sandbox, [{"LastName": "M", "Company": "C", "Email": e} for e in people])
+    sandbox.admin("salesforce", "POST", "/records/Contact", json=[
+        {"LastName": "M", "Email": e} for e in people])
+    meltano.run(JOB)
+    meltano.run("autopilot-to-salesforce")  # reads every contact back: the profiles landed
+    changed = [row for row in sandbox.admin("salesforce", "GET", "/records/Contact").json()
+               if row["Email"] in people[-20:]]
+    for row in changed:  # the Contact changes, the Lead does not
+        sandbox.admin("salesforce", "PATCH", f"/records/Contact/{row['Id']}",
+                      json={"HasOptedOutOfEmail": True, "MailingCountry": "UK"})
+    sandbox.admin("autopilot", "DELETE", "/calls")
+
+    meltano.run(JOB)
+
+    calls = {f"{c['method']} {c['endpoint']}": c["count"]
+             for c in sandbox.calls("autopilot")["calls"]}
+    contacts = autopilot_contacts(sandbox)
+    lists = {title: list_id for list_id, title in autopilot_lists(sandbox).items()}
+    for email in people[-20:]:
+        assert contacts[email]["unsubscribed"] is True
+        assert contacts[email]["MailingCountry"] == "UK"
+        assert set(contacts[email]["lists"]) == {lists["Salesforce Leads"],
+                                                 lists["Salesforce Contacts"]}
+    # the profiles re-sent without the list they are in: no join, no page of members to check
+    # (before, the target read the list whole, or joined by call at 100 pages and more)
+    assert calls == {"POST /v1/contacts": 1}

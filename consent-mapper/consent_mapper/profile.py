@@ -21,6 +21,7 @@ class Profile:
     changed_at: str = ""
     objects: tuple[str, ...] = ()  # the kinds of CRM record the person has (Lead, Contact, ...)
     converted: bool = False  # one of them is a Lead converted into a Contact
+    list_objects: tuple[tuple[str, str], ...] = ()  # (kind of CRM record, the list it gave)
 
     def add(self, list_name: str | None, fields: Mapping[str, Any],
             custom_fields: Mapping[str, Any], changed_at: str, obj: str | None = None) -> None:
@@ -28,6 +29,9 @@ class Profile:
             self.objects = (*self.objects, obj)
         if list_name is not None and list_name not in self.lists:
             self.lists = (*self.lists, list_name)
+        if obj is not None and list_name is not None and (obj, list_name) not in \
+                self.list_objects:
+            self.list_objects = (*self.list_objects, (obj, list_name))
         newer = changed_at >= self.changed_at
         self.fields = _merge(self.fields, fields, newer)
         self.custom_fields = _merge(self.custom_fields, custom_fields, newer)

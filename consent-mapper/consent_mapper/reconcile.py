@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
-from consent_mapper import list_creates, rules
+from consent_mapper import joined_lists, list_creates, rules
 from consent_mapper.adapters import salesforce
 from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction
@@ -120,7 +120,7 @@ class Reconciler:
         decision = rules.decide(memory, observations, self.ctx, digest,
                                 spelling=seen.spelling)
         if self.ctx.target == PLATFORM:
-            records = self._to_platform(decision, profile_doc, profile)
+            records = self._to_platform(decision, profile_doc, profile, before)
         else:
             records = salesforce.write_records(email, decision.writes)
             made = list_creates.creates_for(decision, seen.profile, seen.spelling, self.creates,
@@ -140,7 +140,8 @@ class Reconciler:
                                                                        seen.platform_state))
 
     def _to_platform(self, decision: rules.Decision, profile_doc: dict[str, Any] | None,
-                     profile: Profile | None) -> list[tuple[str, dict[str, Any]]]:
+                     profile: Profile | None, before: rules.PersonMemory,
+                     ) -> list[tuple[str, dict[str, Any]]]:
         adapter, memory = self.platform, decision.memory
         contact = decision.contact
         out: list[tuple[str, dict[str, Any]]] = []
@@ -158,6 +159,9 @@ class Reconciler:
             elif decision.contact_action == UPSERT and (decision.send_profile or write):
                 doc = (adapter.profile_for(dict(profile_doc or {}), memory.agreed)
                        if decision.send_profile else {})
+                if profile is not None and getattr(adapter, "OMIT_JOINED_LISTS", False):
+                    doc = joined_lists.without_joined(
+                        doc, joined_lists.already_joined(before, contact, profile))
                 if profile is not None and self.ctx.on_exit_remove and profile.lists_to_leave():
                     doc["lists_remove"] = profile.lists_to_leave()
                 self.counts.profiles_updated += decision.send_profile

@@ -48,6 +48,10 @@ COMPANY_FIELD = "Company"
 RESERVED = frozenset({"Email", "unsubscribed", "lists", "lists_remove", "custom_fields",
                       "_sdc_deleted_at"})
 
+# a list the ledger knows the contact joined is left out of a re-sent profile (joined_lists.py):
+# Autopilot's lists are membership, and each join of an existing contact costs a call
+OMIT_JOINED_LISTS = True
+
 _ANY_SCALAR = {"type": ["string", "number", "integer", "boolean", "null"]}
 _STRING_LIST = {"type": ["array", "null"], "items": {"type": "string"}}
 

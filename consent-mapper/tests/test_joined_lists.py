@@ -1,0 +1,94 @@
+"""A re-sent Autopilot profile leaves out the lists its contact joined in an earlier run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(sys.executable).parent / "consent-mapper"
+S2A = {"direction": "salesforce_to_autopilot"}
+A2S = {"direction": "autopilot_to_salesforce"}
+
+
+def schema(stream: str) -> dict:
+    return {"type": "SCHEMA", "stream": stream, "key_properties": ["Id"],
+            "schema": {"type": "object", "properties": {"Id": {"type": "string"}}}}
+
+
+def record(stream: str, **values: object) -> dict:
+    return {"type": "RECORD", "stream": stream, "record": values}
+
+
+class Run:
+    def __init__(self, proc: subprocess.CompletedProcess) -> None:
+        self.returncode, self.stderr = proc.returncode, proc.stderr
+        self.messages = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+    def by_email(self) -> dict[str, dict]:
+        return {m["record"]["Email"]: m["record"] for m in self.messages
+                if m["type"] == "RECORD" and m["stream"] == "contacts"}
+
+
+def run(config: dict, messages: list[dict], tmp_path: Path) -> Run:
+    """One `consent-mapper` run on the ledger of ``tmp_path``."""
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps({"ledger_url": f"sqlite:///{tmp_path / 'ledger.db'}",
+                                       **config}))
+    lines = "".join(json.dumps(m) + "\n" for m in messages)
+    return Run(subprocess.run([str(SCRIPT), "--config", str(config_file)], input=lines,
+                              capture_output=True, text=True, timeout=60, check=False))
+
+
+def _first_sync(tmp_path: Path, *, read_back: bool) -> None:
+    """Ada has a Lead and a Contact: the first run sends both lists; Autopilot is read back."""
+    first = run(S2A, [
+        schema("Lead"), record("Lead", Id="00Q1", Email="ada@x.io", LastName="Lovelace",
+                               Company="Engines", SystemModstamp="2026-01-01T00:00:00Z"),
+        schema("Contact"), record("Contact", Id="0031", Email="ada@x.io", LastName="Lovelace",
+                                  SystemModstamp="2026-01-01T00:00:00Z"),
+    ], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.by_email()["ada@x.io"]["lists"] == ["Salesforce Contacts", "Salesforce Leads"]
+    if read_back:
+        back = run(A2S, [schema("contacts"), record(
+            "contacts", contact_id="person_1", Email="ada@x.io", unsubscribed=False,
+            updated_at="2026-01-01T00:01:00Z")], tmp_path)
+        assert back.returncode == 0, back.stderr
+
+
+def _contact_changes(tmp_path: Path, **values: object) -> dict:
+    result = run(S2A, [schema("Contact"), record(
+        "Contact", Id="0031", Email="ada@x.io", LastName="Lovelace",
+        SystemModstamp="2026-01-02T00:00:00Z", **values)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.by_email()["ada@x.io"]
+
+
+def test_a_changed_contact_row_resends_its_profile_without_the_list_already_joined(tmp_path):
+    _first_sync(tmp_path, read_back=True)
+    sent = _contact_changes(tmp_path, HasOptedOutOfEmail=True, MailingCountry="UK")
+    # the profile of the Contact alone differs from the last one sent, so it goes out again,
+    # but the contact is in "Salesforce Contacts" since the first run: no join asked again
+    assert sent == {"Email": "ada@x.io", "LastName": "Lovelace", "MailingCountry": "UK",
+                    "unsubscribed": True}
+
+
+def test_a_new_kind_of_record_sends_only_its_own_list(tmp_path):
+    first = run(S2A, [schema("Lead"), record("Lead", Id="00Q1", Email="bo@x.io", LastName="B",
+                                             Company="C")], tmp_path)
+    assert first.by_email()["bo@x.io"]["lists"] == ["Salesforce Leads"]
+    run(A2S, [schema("contacts"), record("contacts", contact_id="person_2", Email="bo@x.io",
+                                         unsubscribed=False)], tmp_path)
+    later = run(S2A, [schema("Lead"), record("Lead", Id="00Q1", Email="bo@x.io", LastName="B",
+                                             Company="C2"),
+                      schema("Contact"), record("Contact", Id="0032", Email="bo@x.io",
+                                                LastName="B")], tmp_path)
+    assert later.by_email()["bo@x.io"]["lists"] == ["Salesforce Contacts"]
+
+
+def test_an_unconfirmed_profile_is_sent_again_with_its_lists(tmp_path):
+    _first_sync(tmp_path, read_back=False)  # the first run's upsert may have failed
+    sent = _contact_changes(tmp_path, MailingCountry="UK")
+    assert sent["lists"] == ["Salesforce Contacts"]
