@@ -46,7 +46,13 @@ sandbox-stop: $(STAMP)
 # MELTANO_RUN_FORCE as in the schedule: a run killed a moment ago must not block this one (the
 # consent mapper's lease on the ledger serializes runs of one direction). The sandbox's ports (free
 # ones when 8443-8445 are taken) reach meltano.yml's `sandbox` environment as CONSENTSYNC_SANDBOX_*.
-sync: sandbox-start
+# Meltano caches each tap's catalog by its settings alone: a tap whose code changed discovers again
+CATALOGS := .meltano/run/.catalogs
+$(CATALOGS): $(wildcard tap-*/tap_*/*.py) | $(STAMP)
+	rm -f .meltano/run/tap-*/tap.properties.cache_key
+	@mkdir -p $(dir $@) && touch $@
+
+sync: sandbox-start $(CATALOGS)
 	sandbox_env="$$($(BIN)/consent-sandbox env --state-dir $(SANDBOX_DIR))" && eval "$$sandbox_env" && \
 		MELTANO_RUN_FORCE=true $(MELTANO) --environment=sandbox run $(SYNC_JOB)
 	@$(BIN)/consent-sandbox status --state-dir $(SANDBOX_DIR)

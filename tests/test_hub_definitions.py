@@ -232,7 +232,7 @@ def project() -> dict[str, dict[str, Any]]:
 def test_every_plugin_has_a_definition(project):
     # this project's own plugins: installed from its package folders (not Airflow or the like)
     expected = {f"{p['type']}/{name}--{VARIANT}.yml" for name, p in project.items()
-                if str(p.get("pip_url", "")).startswith("-e ./")}
+                if str(p.get("pip_url", "")).startswith("--editable ./")}
     assert {f"{path.parent.name}/{path.name}" for path in DEFINITIONS} == expected
 
 

@@ -6,6 +6,7 @@ import typing as t
 from collections.abc import Iterable
 
 from singer_sdk import typing as th
+from singer_sdk.singerlib import Catalog, Schema
 from singer_sdk.streams import Stream
 
 from consentsync_salesforce import Bulk2, SalesforceSession, UsageLimitReached, from_csv
@@ -46,6 +47,13 @@ class SObjectStream(Stream):
                                       description="false: the row changed but no longer "
                                                   "matches the selection criteria"))
         super().__init__(tap, schema=th.PropertiesList(*properties).to_dict(), name=sobject)
+
+    def apply_catalog(self, catalog: Catalog) -> None:
+        # the catalog's selection with this run's describe: Meltano hands the tap a catalog
+        # cached from an earlier run, when Field-Level Security may have shown other fields
+        if (entry := catalog.get_stream(self.name)) is not None:
+            entry.schema = Schema.from_dict(self.schema)
+        super().apply_catalog(catalog)
 
     def soql(self, where_clause: str, ordered: bool = True) -> str:
         order = f" ORDER BY {REPLICATION_KEY} ASC, Id ASC" if ordered else ""

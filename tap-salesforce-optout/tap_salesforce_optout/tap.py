@@ -91,6 +91,12 @@ class TapSalesforceOptout(Tap):
                                         "this connection (check the user's object permissions)")
         return {f["name"]: f["type"] for f in described["fields"]}
 
+    def setup_mapper(self) -> None:
+        # the streams first: described now, they give their catalog entries this run's schemas
+        # before the stream maps (and the SCHEMA messages) are built from the catalog
+        _ = self.streams
+        super().setup_mapper()
+
     def sync_all(self) -> None:
         super().sync_all()
         if self.connection is not None:
