@@ -58,12 +58,9 @@ class Reconciler:
         ctx = self.ctx
         self._attach_conversions(seen)
         target_system = ctx.platform if ctx.target == PLATFORM else salesforce.SYSTEM
-        emails = seen.emails()
-        emails |= self.tx.attention(ctx.target, target_system, ctx.reads, ctx.retry_after_runs,
-                                    crm_read_run=ctx.source == CRM)
-        ordered = sorted(emails)
-        for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start:start + CHUNK]
+        attention = self.tx.attention(ctx.target, target_system, ctx.reads,
+                                      ctx.retry_after_runs, crm_read_run=ctx.source == CRM)
+        for chunk in seen.people_in_order(attention, CHUNK):
             inputs = seen.people(chunk)
             keys = [o.key for e in chunk for o in inputs[e].observations]
             memories = self.tx.load(chunk, keys)
