@@ -9,7 +9,7 @@ from pathlib import Path
 
 from consent_sandbox.testing import running_sandbox
 
-from . import bulk, first_load, sandbox_throughput, scale, sync_calls
+from . import bulk, first_load, memory_curve, sandbox_throughput, scale, sync_calls
 
 SUITES = {"sandbox": sandbox_throughput.run, "sync": sync_calls.run, "scale": scale.run,
           "bulk": bulk.run, "first-load": first_load.run}
@@ -27,12 +27,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--size", type=int, default=None,
                         help="people (sync, scale) or rows (sandbox) instead of each suite's "
                              "default")
+    parser.add_argument("--sizes", type=lambda text: [int(n) for n in text.split(",")],
+                        default=None, help="scale only: several sizes in one go (10000,30000), "
+                        "ending with peak RSS per process per size")
     args = parser.parse_args(argv)
+    if args.sizes:
+        if args.suites != ["scale"]:
+            parser.error("--sizes runs the scale suite only: `scale --sizes 10000,30000`")
+        curves = {}
+        for size in args.sizes:
+            main(["scale", "--size", str(size), "--out", str(args.out / f"scale-{size}")])
+            curves[size] = json.loads((args.out / f"scale-{size}" / "results.json")
+                                      .read_text())["scale"]
+        print(memory_curve.curve(curves))
+        return
     unknown = [name for name in args.suites if name not in SUITES]
     if unknown:
         parser.error(f"unknown suite(s) {', '.join(unknown)}: choose from {', '.join(SUITES)}")
     args.suites = args.suites or list(SUITES)
-    args.out.mkdir(exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
     for name in args.suites:
         with tempfile.TemporaryDirectory() as tmp, running_sandbox(

@@ -63,14 +63,11 @@ class Reconciler:
         ctx = self.ctx
         self._attach_conversions(seen)
         target_system = ctx.platform if ctx.target == PLATFORM else salesforce.SYSTEM
-        emails = seen.emails()
-        emails |= self.tx.attention(ctx.target, target_system, ctx.reads, ctx.retry_after_runs,
-                                    crm_read_run=ctx.source == CRM)
+        attention = self.tx.attention(ctx.target, target_system, ctx.reads,
+                                      ctx.retry_after_runs, crm_read_run=ctx.source == CRM)
         if self.companies is not None:
-            emails |= self.companies.prepare(self.tx)  # contacts of changed Accounts
-        ordered = sorted(emails)
-        for start in range(0, len(ordered), CHUNK):
-            chunk = ordered[start:start + CHUNK]
+            attention |= self.companies.prepare(self.tx)  # contacts of changed Accounts
+        for chunk in seen.people_in_order(attention, CHUNK):
             inputs = seen.people(chunk)
             if self.companies is not None:
                 self.companies.fill(self.tx, chunk, inputs)

@@ -12,7 +12,7 @@ import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -99,6 +99,25 @@ class RunInput:
     def emails(self) -> set[str]:
         self._ready()
         return {row[0] for row in self.db.execute("SELECT DISTINCT email FROM seen")}
+
+    def people_in_order(self, also: Iterable[str], size: int) -> Iterator[list[str]]:
+        """Every person read, and those of ``also``, sorted, ``size`` at a time: the addresses
+        of a million people are kept on disk, not in a set (SQLite's byte order of UTF-8 is
+        Python's order of str)."""
+        self._ready()
+        self.db.execute("CREATE TABLE IF NOT EXISTS people (email TEXT PRIMARY KEY) "
+                        "WITHOUT ROWID")
+        self.db.execute("INSERT OR IGNORE INTO people SELECT email FROM seen")
+        self.db.executemany("INSERT OR IGNORE INTO people VALUES (?)", ((e,) for e in also))
+        after: str | None = None
+        while True:
+            rows = self.db.execute("SELECT email FROM people WHERE ?1 IS NULL OR email > ?1 "
+                                   "ORDER BY email LIMIT ?2", (after, size)).fetchall()
+            if not rows:
+                return
+            chunk = [row[0] for row in rows]
+            yield chunk
+            after = chunk[-1]
 
     def people(self, emails: list[str]) -> dict[str, PersonInput]:
         """The observations and folded profile of each of ``emails`` (one chunk)."""

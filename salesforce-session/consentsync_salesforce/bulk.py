@@ -4,6 +4,10 @@ simple-salesforce's `bulk2` runs a whole job in one method (create, upload, clos
 results) with no retry or renewal between its calls; its job client makes each call alone, so
 each goes through `SalesforceSession.call` here and gets the same retries, renewal and usage
 guard as every REST call. Results are CSV, read with the csv module.
+
+A query's results are read a page at a time (`maxRecords` rows, the next page at the
+`Sforce-Locator` the last one returned) and each page's rows are parsed as they are consumed,
+from the response's bytes: memory holds one page's CSV, never the rows of a page or of the job.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 from simple_salesforce import Salesforce
 from simple_salesforce.bulk2 import JobState, Operation, _Bulk2Client
+from simple_salesforce.util import call_salesforce
 
 from .errors import CallRefused, SalesforceUnavailable
 from .session import SalesforceSession
@@ -72,6 +77,29 @@ def read_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
+def iter_csv(data: bytes) -> Iterator[dict[str, str]]:
+    """Rows of a CSV page one at a time. Decoded in small chunks: a whole page as text (or in a
+    StringIO, four bytes a character) would hold several times its size; NULs are dropped as
+    simple-salesforce drops them."""
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", newline="")
+    yield from csv.DictReader(line.replace("\0", "") for line in lines)
+
+
+def query_results_page(client: _Bulk2Client, job_id: str, locator: str, max_records: int
+                       ) -> tuple[bytes, str]:
+    """(CSV bytes, next locator or "") of one results call: simple-salesforce's
+    `get_query_results` (same request, same errors), without decoding the page into one str."""
+    params: dict[str, Any] = {"maxRecords": max_records}
+    if locator:
+        params["locator"] = locator
+    response = call_salesforce(
+        url=client._construct_request_url(job_id, True) + "/results", method="GET",
+        session=client.session, params=params,
+        headers=client._get_headers(client.JSON_CONTENT_TYPE, client.CSV_CONTENT_TYPE))
+    following = response.headers.get("Sforce-Locator", "")
+    return response.content, "" if following == "null" else following
+
+
 def parse_sf_error(text: str) -> dict[str, Any]:
     """`sf__Error` (`CODE:message:field,field --`) as a REST per-record error."""
     text = text.removesuffix(" --").removesuffix("--")
@@ -124,10 +152,11 @@ class Bulk2:
             delay = min(MAX_POLL_SECONDS, delay * 2)
 
     def query(self, sobject: str, soql: str, *, include_deleted: bool = False
-              ) -> Iterator[list[dict[str, str]]]:
+              ) -> Iterator[Iterator[dict[str, str]]]:
         """Pages of result rows (text values; `from_csv` types them), paged by Sforce-Locator.
 
-        Bulk 2.0 refuses ORDER BY: rows come in no particular order."""
+        Each page is an iterator parsed as it is read; the next page is asked for only once
+        the one before is consumed. Bulk 2.0 refuses ORDER BY: rows come in no order."""
         operation = Operation.query_all if include_deleted else Operation.query
         job = self._call("Bulk query job", sobject,
                          lambda c: c.create_job(operation, query=soql))
@@ -135,11 +164,11 @@ class Bulk2:
         self._wait(job["id"], sobject, is_query=True)
         locator = ""
         while True:
-            page = self._call(f"Bulk query results of job {job['id']}", sobject,
-                              lambda c, at=locator: c.get_query_results(job["id"], at,
-                                                                        RESULTS_PAGE))
-            yield read_csv(page["records"])
-            locator = page["locator"]
+            data, locator = self._call(
+                f"Bulk query results of job {job['id']}", sobject,
+                lambda c, at=locator: query_results_page(c, job["id"], at, RESULTS_PAGE))
+            yield iter_csv(data)
+            del data  # let go of this page before the next one is fetched
             if not locator:
                 return
 

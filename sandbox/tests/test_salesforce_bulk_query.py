@@ -248,3 +248,19 @@ def test_an_org_without_bulk_api_refuses_jobs_and_advertises_none(api, loaded):
         sandbox.admin("salesforce", "POST", "/bulk", json={"enabled": True})
     assert "jobs" in api.get(f"{sandbox.salesforce_url}/services/data/v59.0",
                              timeout=60).json()
+
+
+def test_max_records_may_change_from_page_to_page_and_the_locator_keeps_the_position(loaded):
+    # a reader bounding its memory asks for a page at a time, of whatever size suits it
+    client = connect(loaded["sandbox"]).bulk2.Lead._client
+    job_id = client.create_job("query", query="SELECT Id FROM Lead")["id"]
+    states = [client.get_job(job_id, True)["state"] for _ in range(3)]
+    assert states[-1] == "JobComplete", states
+    ids, locator, counts = [], "", []
+    for size in (40, 100, 1000):
+        page = client.get_query_results(job_id, locator, size)
+        counts.append(page["number_of_records"])
+        ids += [row["Id"] for row in csv.DictReader(io.StringIO(page["records"], newline=""))]
+        locator = page["locator"]
+    assert counts == [40, 100, 110] and locator == ""  # "null" after the last page
+    assert ids == loaded["ids"]

@@ -13,6 +13,11 @@ two calls.
 
 Membership changed by someone else between the count reads can hide a missing join only if it
 adds exactly as many members as joins were missed; the next run's settle sees it again.
+
+The members known are a cache of at most MAX_KNOWN addresses a list (a first load of a million
+would otherwise hold them all): past it they are forgotten, and the list counts as not read
+whole. A contact sent again in the same run then rides on its upsert and is checked at the
+settle like any other; nothing is missed, at worst a join or leave costs its call.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from .client import AutopilotClient, AutopilotRejected, in_path
 
 PAGE = 100
+MAX_KNOWN = 100_000  # addresses remembered a list (~10 MB); the count stays exact past it
 log = logging.getLogger("target-autopilot")
 Refused = Callable[[str, AutopilotRejected], None]
 
@@ -105,9 +111,10 @@ class CheckedJoins:
         rest_pages = max(0, math.ceil((total if isinstance(total, int) else 0) / PAGE) - 1)
         read_whole = bool(todo) and len(todo) > rest_pages and bool(first.get("bookmark"))
         if read_whole:
-            everyone = seen | self._rest(list_id, first)
-            todo -= everyone
-            tracked.emails, tracked.complete = everyone, True
+            found, rest = self._rest(list_id, first, todo)
+            todo -= found
+            if rest is not None:
+                tracked.emails, tracked.complete = seen | rest, True
         tracked.emails |= seen | ((tracked.pending | tracked.deferred) - todo)
         tracked.pending.clear()
         tracked.deferred.clear()
@@ -123,6 +130,8 @@ class CheckedJoins:
         # exact only when every join was of a contact known to be missing
         exact = isinstance(total, int) and (not todo or (read_whole and joined == len(todo)))
         tracked.count = total + joined if exact and isinstance(total, int) else None
+        if len(tracked.emails) > MAX_KNOWN:
+            tracked.emails, tracked.complete = set(), False
         if joined:
             log.info("list %s: %d contact(s) that already existed joined by call", list_id,
                      joined)
@@ -144,13 +153,22 @@ class CheckedJoins:
         path = f"/list/{list_id}/contacts"
         return self.client.request("GET", f"{path}/{bookmark}" if bookmark else path) or {}
 
-    def _rest(self, list_id: str, first: dict) -> set[str]:
+    def _rest(self, list_id: str, first: dict, wanted: set[str]
+              ) -> tuple[set[str], set[str] | None]:
+        """The members among `wanted` on the pages after `first`, and all of their members
+        while they are at most MAX_KNOWN (None past it: a list is not held whole)."""
         found: set[str] = set()
+        everyone: set[str] | None = set()
         body = first
         while body.get("bookmark"):
             body = self._page(list_id, str(body["bookmark"]))
-            found |= _emails(body)
-        return found
+            page = _emails(body)
+            found |= page & wanted
+            if everyone is not None:
+                everyone |= page
+                if len(everyone) > MAX_KNOWN:
+                    everyone = None
+        return found, everyone
 
 
 def _emails(body: dict) -> set[str]:

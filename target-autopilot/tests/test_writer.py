@@ -157,3 +157,22 @@ def test_a_refused_key_stops_the_run_instead_of_failing_every_record(api):
     with pytest.raises(AutopilotAuthError, match="check the api_key setting"):
         writer().write([{"Email": "a@x.io"}, {"Email": "b@x.io"}])
     assert calls(api) == ["POST /contacts"]
+
+
+def test_checked_joins_forget_members_past_max_known_and_still_check_a_contact_sent_again(
+        api, monkeypatch):
+    from target_autopilot import checked_joins
+
+    monkeypatch.setattr(checked_joins, "MAX_KNOWN", 2)
+    members = {"contacts": [{"Email": f"p{i}@x.io"} for i in range(3)], "total_contacts": 3}
+    api.get(f"{BASE}/list/contactlist_new/contacts", json=members)
+    w = writer()
+    w.write([{"Email": f"p{i}@x.io", "lists": ["New"]} for i in range(3)])
+    w.settle()
+    tracked = w.joins._lists["contactlist_new"]
+    assert (tracked.emails, tracked.complete, tracked.count) == (set(), False, 3)  # exact
+    w.write([{"Email": "p0@x.io", "lists": ["New"]}])  # no longer known: rides on the upsert
+    w.settle()
+    assert api.request_history[-2].json()["contacts"][0]["_autopilot_list"] == "contactlist_new"
+    assert calls(api)[-1] == "GET /list/contactlist_new/contacts"  # seen there: no join call
+    assert w.failures == [] and len(tracked.emails) <= 2
