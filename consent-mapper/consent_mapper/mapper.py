@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from consent_mapper import clock, ledger_url, rules
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
+from consent_mapper.field_sync import FieldSync
 from consent_mapper.ledger.store import LeaseHeld, LeaseLost, Ledger
 from consent_mapper.outbox import Outbox
 from consent_mapper.reconcile import Reconciler
@@ -81,8 +82,10 @@ class ConsentMapper(InlineMapper):
         self.adapter = PLATFORM_ADAPTERS[self.platform]
         self.input_streams = (salesforce.STREAMS if self.source == CRM
                               else self.adapter.INPUT_STREAMS)
+        self.fields = FieldSync.for_run(self.settings.field_map, self.source, self.platform,
+                                        self.logger)
         self.output_shapes = ([self.adapter.shape()] if self.source == CRM
-                              else salesforce.shapes())
+                              else salesforce.shapes(list(self.settings.field_map)))
         self.seen = RunInput()
         self.held_state: dict | None = None
         self.report = RunReport()
@@ -94,6 +97,8 @@ class ConsentMapper(InlineMapper):
         # a singer-sdk tap sends the state it was given before any SCHEMA, and only when it was
         # given one: a STATE after a SCHEMA is this run's own
         self._input_starts()
+        if self.fields is not None:  # the CRM's field types and read-only fields
+            self.fields.schema(message_dict)
         return ()  # input schemas are swallowed: the output streams have shapes of their own
 
     def map_record_message(self, message_dict: dict) -> Iterable[Message]:
@@ -110,6 +115,8 @@ class ConsentMapper(InlineMapper):
             self._skipped(seen)
         elif seen is not None:
             self.seen.observe(seen)
+            if self.fields is not None:
+                self.fields.read_platform(record, seen)
         return ()
 
     def _crm_record(self, stream: str, record: dict) -> None:
@@ -122,8 +129,11 @@ class ConsentMapper(InlineMapper):
             return
         list_name = (self.settings.lead_list if stream == salesforce.LEAD
                      else self.settings.contact_list)
+        field_map = self.settings.field_map if self.fields is None else self.fields.profile_map()
+        if self.fields is not None:
+            self.fields.read_crm(stream, record, seen)
         fields, custom = ({}, {}) if not (seen.live and seen.selected) else \
-            self.adapter.profile_fields(stream, record, self.settings.field_map)
+            self.adapter.profile_fields(stream, record, field_map)
         self.seen.observe(seen, ProfilePart(list_name, fields, custom,
                                             salesforce.spelling(stream, record)))
 
@@ -171,6 +181,8 @@ class ConsentMapper(InlineMapper):
         finally:
             ledger.close()
             self.seen.close()
+            if self.fields is not None:
+                self.fields.close()
         # the ledger has committed: the records, then the tap's STATE (R7)
         if outbox.count:
             for stream, schema, keys in self.output_shapes:
@@ -201,6 +213,9 @@ class ConsentMapper(InlineMapper):
                 bounce_is_opt_out=self.settings.bounce_is_opt_out,
                 on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE)
             reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at)
+            if self.fields is not None:
+                reconciler.fields = self.fields.session(tx, run_id, ctx.reads,
+                                                        ctx.retry_after_runs, dry_run)
             for outcome in reconciler.run(self.seen):
                 for event in outcome.events:
                     self._log_event(outcome.email, event, dry_run)
@@ -210,6 +225,8 @@ class ConsentMapper(InlineMapper):
                     else:
                         outbox.put(stream, record)
             counts = reconciler.counts.as_dict()
+            if reconciler.fields is not None:
+                self.logger.info("%s (%s)", reconciler.fields.summary(), self.settings.direction)
             tx.finish_run(run_id, {**counts, "skipped": sum(self.report.skips.values())})
         return counts
 

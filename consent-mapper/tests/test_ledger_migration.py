@@ -33,7 +33,7 @@ def test_release_0_1_ledger_migrates_with_every_person_record_and_decision(tmp_p
     ledger.close()
 
     after = sqlite3.connect(path)
-    assert after.execute("SELECT version_num FROM ledger_alembic_version").fetchone() == ("0003",)
+    assert after.execute("SELECT version_num FROM ledger_alembic_version").fetchone() == ("0005",)
     for table, n in counts.items():
         assert after.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == n  # noqa: S608
     after.close()

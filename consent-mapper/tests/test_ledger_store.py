@@ -24,7 +24,7 @@ def test_migrations_create_the_schema_once_and_record_the_revision(tmp_path):
     tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
     assert {"ledger_people", "ledger_records", "ledger_runs", "ledger_audit",
             "ledger_alembic_version"} <= tables
-    assert db.execute("select version_num from ledger_alembic_version").fetchall() == [("0003",)]
+    assert db.execute("select version_num from ledger_alembic_version").fetchall() == [("0005",)]
 
 
 def test_a_person_round_trips_and_a_moved_record_follows_its_new_address(ledger_url):

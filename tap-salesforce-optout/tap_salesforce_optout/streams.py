@@ -36,7 +36,7 @@ class SObjectStream(Stream):
     check_sorted = False
 
     def __init__(self, tap: Tap, sobject: str, fields: dict[str, str], selection: Selection,
-                 connection: SalesforceSession) -> None:
+                 connection: SalesforceSession, read_only: set[str] | None = None) -> None:
         self.sobject = sobject
         self.fields = fields  # name -> describe type
         self.selection = selection
@@ -45,7 +45,11 @@ class SObjectStream(Stream):
         properties.append(th.Property("in_selection", th.BooleanType,
                                       description="false: the row changed but no longer "
                                                   "matches the selection criteria"))
-        super().__init__(tap, schema=th.PropertiesList(*properties).to_dict(), name=sobject)
+        schema = th.PropertiesList(*properties).to_dict()
+        for name in read_only or ():  # describe: not updateable (formula, FLS read-only, system)
+            if name in schema["properties"]:
+                schema["properties"][name]["readOnly"] = True
+        super().__init__(tap, schema=schema, name=sobject)
 
     def soql(self, where_clause: str, ordered: bool = True) -> str:
         order = f" ORDER BY {REPLICATION_KEY} ASC, Id ASC" if ordered else ""

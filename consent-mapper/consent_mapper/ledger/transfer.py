@@ -10,10 +10,18 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
-from consent_mapper.ledger.schema import audit, people, records, runs
+from consent_mapper.ledger.schema import (
+    audit,
+    field_agreed,
+    field_specs,
+    field_values,
+    people,
+    records,
+    runs,
+)
 from consent_mapper.ledger.store import Ledger
 
-TABLES = (people, records, runs, audit)
+TABLES = (people, records, runs, audit, field_values, field_agreed, field_specs)
 BATCH = 1000
 
 
