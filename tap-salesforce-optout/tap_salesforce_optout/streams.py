@@ -24,7 +24,15 @@ from .selection import Selection
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import SchemaMessage
     from singer_sdk.tap_base import Tap
+
+
+def _mark_read_only(schema: dict, names: set[str]) -> dict:
+    for name in names:
+        if name in schema.get("properties", {}):
+            schema["properties"][name]["readOnly"] = True
+    return schema
 
 
 class SObjectStream(Stream):
@@ -45,11 +53,16 @@ class SObjectStream(Stream):
         properties.append(th.Property("in_selection", th.BooleanType,
                                       description="false: the row changed but no longer "
                                                   "matches the selection criteria"))
-        schema = th.PropertiesList(*properties).to_dict()
-        for name in read_only or ():  # describe: not updateable (formula, FLS read-only, system)
-            if name in schema["properties"]:
-                schema["properties"][name]["readOnly"] = True
-        super().__init__(tap, schema=schema, name=sobject)
+        self.read_only = set(read_only or ())  # describe: not updateable (formula, FLS, system)
+        super().__init__(tap, schema=_mark_read_only(th.PropertiesList(*properties).to_dict(),
+                                                     self.read_only), name=sobject)
+
+    def _generate_schema_messages(self) -> t.Generator[SchemaMessage, None, None]:
+        # singer-sdk's catalog round trip (Schema.from_dict) drops JSON Schema keys it does not
+        # know, readOnly among them: put it back on the way out
+        for message in super()._generate_schema_messages():
+            _mark_read_only(message.schema, self.read_only)
+            yield message
 
     def soql(self, where_clause: str, ordered: bool = True) -> str:
         order = f" ORDER BY {REPLICATION_KEY} ASC, Id ASC" if ordered else ""
