@@ -77,11 +77,15 @@ def test_a_conflict_is_decided_by_the_later_change_autopilot_later(fields):
     settle(s)
     s.edit("Lead", record_id, Tier__c="Silver")  # Salesforce first ...
     ap_set(s, **{"string--Customer--Tier": "Platinum"})  # ... Autopilot later
-    settle(s)
+    out = s.meltano.run(JOB)
+    # the Salesforce block's write to Autopilot expected Gold: left out (compare-and-set); the
+    # Autopilot block then reads Platinum, the later change, and writes it to Salesforce
+    assert "Customer Tier is 'Platinum', expected 'Gold'" in out.stderr
     assert sf_row(s, record_id)["Tier__c"] == "Platinum"
     assert ap_custom(s)["Customer Tier"] == "Platinum"
     history = s.history("dana@x.io")
-    assert "field: later change wins" in history and "'Platinum' stays" in history
+    assert "field: later change wins" in history
+    assert "the later change (Autopilot) wins" in history
     s.reset_counters()
     settle(s)
     assert s.writes() == {"salesforce": 0, "platform": 0}
@@ -98,8 +102,7 @@ def test_a_conflict_is_decided_by_the_later_change_salesforce_later(fields):
     assert sf_row(s, record_id)["Tier__c"] == "Silver"
     assert ap_custom(s)["Customer Tier"] == "Silver"
     history = s.history("dana@x.io")
-    assert "field: later change wins" in history
-    assert "the later change (Salesforce) wins" in history
+    assert "field: later change wins" in history and "'Silver' stays" in history
     assert "mapped fields:" in out.stderr
 
 

@@ -16,8 +16,8 @@ value written and not yet read back.
 - A field no Salesforce record of the person can take (read-only or formula) travels one way:
   a platform change to it is reported once and Salesforce's value is written back there.
 - Every target record that does not hold the agreed value (nor has it pending) is written,
-  Salesforce records with the value they were last seen holding as their expected value
-  (compare-and-set in target-salesforce).
+  with the value it was last seen holding as its expected value (compare-and-set in
+  target-salesforce and target-autopilot: a record that moved on since is not overwritten).
 
 Values are compared in their ledger encoding (JSON text of the canonical form).
 """
@@ -67,7 +67,7 @@ class Reading:
 class FieldWrite:
     key: RecordKey
     value: str
-    expected: str | None  # CRM writes: the value the record must still hold
+    expected: str | None  # the value the record must still hold; None: never read there
 
 
 @dataclass(frozen=True)
@@ -167,8 +167,7 @@ def _writes(name: str, out: FieldOutcome, ctx: FieldContext) -> None:
         holds = memory.pending if live_pending else memory.observed
         if holds == agreed.value:
             continue
-        expected = holds if key.role == CRM else None
-        out.writes.append(FieldWrite(key, agreed.value, expected))
+        out.writes.append(FieldWrite(key, agreed.value, holds))  # compare-and-set
         out.records[key] = replace(memory, pending=agreed.value, pending_at=ctx.now,
                                    pending_run=ctx.reads)
     if out.writes:

@@ -4,8 +4,9 @@ The mapper hands every source record to :class:`FieldSync` (their mapped values 
 file, like the consent observations); when the decisions are made, :class:`FieldSession` loads
 each chunk's field memory from the ledger, asks :func:`field_rules.decide_field` per person and
 field, saves the outcome and its audit trail in the same transaction, and adds the writes to the
-person's outgoing records: Salesforce updates by Id with the values they expect to replace
-(`_expected`, compare-and-set in target-salesforce), Autopilot fields on the contact's upsert.
+person's outgoing records: Salesforce updates by Id, Autopilot fields on the contact's upsert,
+each with the values it expects to replace (`_expected`: compare-and-set in target-salesforce
+and target-autopilot).
 
 The Salesforce fields' types and writability come from the CRM stream's SCHEMA (tap-salesforce-
 optout marks fields describe calls not updateable `readOnly`) and are kept in the ledger, so a
@@ -245,8 +246,7 @@ class FieldSession:
                                            self._readings(name, readings), ctx)
             self._save(email, name, memories, agreed, out)
             for write in out.writes:
-                expected = None if write.expected is None else decode(write.expected)
-                writes.setdefault(write.key, {})[name] = (decode(write.value), expected)
+                writes.setdefault(write.key, {})[name] = (decode(write.value), write.expected)
             events.extend(out.events)
             self.counts["echoes"] += out.echoes
             self.counts["conflicts"] += out.conflicts
@@ -322,7 +322,8 @@ class FieldSession:
             if key.role == CRM:
                 record: dict[str, Any] = {"Id": key.record_id}
                 record.update({name: value for name, (value, _) in values.items()})
-                record["_expected"] = {name: expected for name, (_, expected) in values.items()}
+                record["_expected"] = {name: decode(expected) for name, (_, expected)
+                                       in values.items() if expected is not None}
                 out.append((key.object, record))
                 continue
             upsert = next((r for s, r in out if s == autopilot.CONTACTS
@@ -331,12 +332,14 @@ class FieldSession:
             if upsert is None:
                 upsert = {"Email": key.record_id}
                 out.append((autopilot.CONTACTS, upsert))
-            for name, (value, _) in values.items():
+            for name, (value, expected) in values.items():
                 target = self.sync.field_map[name]
                 if target in autopilot.STANDARD_FIELDS:
                     upsert[target] = value
                 else:
                     upsert.setdefault("custom_fields", {})[target] = value
+                if expected is not None:  # compare-and-set in target-autopilot
+                    upsert.setdefault("_expected", {})[target] = decode(expected)
         return out
 
     def flush(self) -> None:

@@ -20,9 +20,9 @@ MELTANO = str(ROOT / ".venv" / "bin" / "meltano")
 GENERATOR = ROOT / "orchestrate" / "airflow" / "dags" / "meltano_dag_generator.py"
 DEFINITION = ROOT / "orchestrate" / "airflow.yml"
 TASKS = {
-    "consent-sync": [  # Autopilot's block first (README, "Mapped fields")
-        "tap-autopilot consent-autopilot-to-salesforce target-salesforce",
+    "consent-sync": [
         "tap-salesforce-optout consent-salesforce-to-autopilot target-autopilot",
+        "tap-autopilot consent-autopilot-to-salesforce target-salesforce",
     ],
     "consent-sync-activecampaign": [
         "tap-salesforce-optout consent-salesforce-to-activecampaign target-activecampaign",
@@ -86,8 +86,8 @@ def test_job_list_has_each_scheduled_job_with_its_two_directions_in_order(listed
     for job, tasks in TASKS.items():
         assert jobs[job] == tasks
     # each direction alone, for a schedule of one's own
-    assert jobs["autopilot-to-salesforce"] == TASKS["consent-sync"][:1]
-    assert jobs["salesforce-to-autopilot"] == TASKS["consent-sync"][1:]
+    assert jobs["salesforce-to-autopilot"] == TASKS["consent-sync"][:1]
+    assert jobs["autopilot-to-salesforce"] == TASKS["consent-sync"][1:]
 
 
 def test_the_generator_runs_each_scheduled_job_with_the_schedules_env(listed):
