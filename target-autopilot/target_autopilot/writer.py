@@ -100,6 +100,9 @@ class ContactWriter:
                     continue
                 if record.get("_expected"):  # compare-and-set (expectations.py)
                     record = self._guarded(record)
+                    if not any(v is not None for k, v in record.items()
+                               if k not in ("Email", "_expected") and not k.startswith("_sdc_")):
+                        continue  # every field it carried moved on: nothing left to write
                 types = self.field_types() if record.get("custom_fields") else {}
                 upsert = Upsert(record, payload(record, types), names(record, "lists"),
                                 names(record, "lists_remove"))

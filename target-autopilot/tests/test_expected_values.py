@@ -27,14 +27,17 @@ def test_a_field_changed_since_is_left_out_and_the_rest_written(clean_sandbox, t
     sandbox.admin("autopilot", "POST", "/contacts", json=[  # stored as Autopilot reads them
         {"Email": email, "custom_fields": [{"kind": "Customer Tier", "fieldType": "string",
                                             "value": tier}]}
-        for email, tier in (("a@x.io", "Platinum"), ("b@x.io", "Gold"))])
+        for email, tier in (("a@x.io", "Platinum"), ("b@x.io", "Gold"), ("c@x.io", "Platinum"))])
     guarded = [
         {"Email": "a@x.io", "unsubscribed": True, "custom_fields": {"Customer Tier": "Silver"},
          "_expected": {"Customer Tier": "Gold"}},
         {"Email": "b@x.io", "custom_fields": {"Customer Tier": "Silver"},
          "_expected": {"Customer Tier": "Gold"}},
         {"Email": "new@x.io", "custom_fields": {"Customer Tier": "Silver"},
-         "_expected": {"Customer Tier": None}}]
+         "_expected": {"Customer Tier": None}},
+        {"Email": "c@x.io", "custom_fields": {"Customer Tier": "Silver"},
+         "_expected": {"Customer Tier": "Gold"}}]
+    sandbox.admin("autopilot", "DELETE", "/calls")
     done = run_target_with(target_config, tmp_path, guarded)
     assert done.returncode == 0, done.stderr
     assert "Customer Tier is 'Platinum', expected 'Gold'" in done.stderr
@@ -42,7 +45,9 @@ def test_a_field_changed_since_is_left_out_and_the_rest_written(clean_sandbox, t
                      bool(row.get("unsubscribed"))) for email, row in contacts(sandbox).items()}
     assert tiers == {"a@x.io": ({"Customer Tier": "Platinum"}, True),  # consent still written
                      "b@x.io": ({"Customer Tier": "Silver"}, False),
-                     "new@x.io": ({"Customer Tier": "Silver"}, False)}
+                     "new@x.io": ({"Customer Tier": "Silver"}, False),
+                     "c@x.io": ({"Customer Tier": "Platinum"}, False)}
+    assert "3 contacts upserted" in done.stderr  # c had nothing left to write: not sent
 
 
 def run_target_with(config: dict, workdir: Path, records: list[dict]
