@@ -23,6 +23,7 @@ from consent_mapper import clock, ledger_url, list_creates, rules
 from consent_mapper.activities import ActivityFeed
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
 from consent_mapper.companies import Companies
+from consent_mapper.field_sync import FieldSync
 from consent_mapper.ledger.store import LeaseHeld, LeaseLost, Ledger
 from consent_mapper.outbox import Outbox
 from consent_mapper.reconcile import Reconciler
@@ -83,8 +84,11 @@ class ConsentMapper(InlineMapper):
         self.adapter = PLATFORM_ADAPTERS[self.platform]
         self.input_streams = (salesforce.STREAMS if self.source == CRM
                               else self.adapter.INPUT_STREAMS)
+        self.fields = FieldSync.for_run(self.settings.field_map, self.source, self.platform,
+                                        self.logger)
         self.output_shapes = ([self.adapter.shape()] if self.source == CRM
-                              else list_creates.with_create_fields(salesforce.shapes()))
+                              else list_creates.with_create_fields(
+                                  salesforce.shapes(list(self.settings.field_map))))
         self.creates = list_creates.CreatePolicy(
             self.settings.lead_list, self.settings.contact_list, self.settings.create_records,
             self.settings.create_owner_id, self.settings.create_company_placeholder)
@@ -110,6 +114,8 @@ class ConsentMapper(InlineMapper):
         # a singer-sdk tap sends the state it was given before any SCHEMA, and only when it was
         # given one: a STATE after a SCHEMA is this run's own
         self._input_starts()
+        if self.fields is not None:  # the CRM's field types and read-only fields
+            self.fields.schema(message_dict)
         return ()  # input schemas are swallowed: the output streams have shapes of their own
 
     def map_record_message(self, message_dict: dict) -> Iterable[Message]:
@@ -128,6 +134,8 @@ class ConsentMapper(InlineMapper):
             self.seen.observe(seen, list_creates.request(record, seen, self.creates))
             if self.activities is not None:
                 self.activities.read(seen, record)
+            if self.fields is not None:
+                self.fields.read_platform(record, seen)
         return ()
 
     def _crm_record(self, stream: str, record: dict) -> None:
@@ -142,8 +150,11 @@ class ConsentMapper(InlineMapper):
             return
         list_name = (self.settings.lead_list if stream == salesforce.LEAD
                      else self.settings.contact_list)
+        field_map = self.settings.field_map if self.fields is None else self.fields.profile_map()
+        if self.fields is not None:
+            self.fields.read_crm(stream, record, seen)
         fields, custom = ({}, {}) if not (seen.live and seen.selected) else \
-            self.adapter.profile_fields(stream, record, self.settings.field_map)
+            self.adapter.profile_fields(stream, record, field_map)
         if stream == salesforce.ACCOUNT and seen.live and seen.selected:
             fields, custom = self.companies.person_half(record, seen.email, fields, custom)
         fields = list_creates.without_placeholders(stream, record, fields, self.creates)
@@ -199,6 +210,8 @@ class ConsentMapper(InlineMapper):
             self.companies.close()
             if self.activities is not None:
                 self.activities.close()
+            if self.fields is not None:
+                self.fields.close()
         # the ledger has committed: the records, then the tap's STATE (R7)
         if outbox.count:
             for stream, schema, keys in self.output_shapes:
@@ -233,6 +246,9 @@ class ConsentMapper(InlineMapper):
             reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at,
                                     companies=self.companies if self.source == CRM else None,
                                     creates=self.creates)
+            if self.fields is not None:
+                reconciler.fields = self.fields.session(tx, run_id, ctx.reads,
+                                                        ctx.retry_after_runs, dry_run)
             for outcome in reconciler.run(self.seen):
                 for event in outcome.events:
                     self._log_event(outcome.email, event, dry_run)
@@ -253,6 +269,8 @@ class ConsentMapper(InlineMapper):
                     f"{k.removeprefix('activities_')}={v}" for k, v in
                     sorted(activity_counts.items())) or "no mail events read")
             counts = reconciler.counts.as_dict()
+            if reconciler.fields is not None:
+                self.logger.info("%s (%s)", reconciler.fields.summary(), self.settings.direction)
             tx.finish_run(run_id, {**counts, **activity_counts,
                                    "skipped": sum(self.report.skips.values())})
         return counts

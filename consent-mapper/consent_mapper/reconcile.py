@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from consent_mapper import joined_lists, list_creates, rules
 from consent_mapper.adapters import salesforce
@@ -22,6 +22,9 @@ from consent_mapper.ledger.store import CHUNK, LedgerTransaction
 from consent_mapper.profile import Profile
 from consent_mapper.rules import CRM, DELETE, PLATFORM, UPSERT, AuditEvent, Context, Observation
 from consent_mapper.run_input import PersonInput, RunInput
+
+if TYPE_CHECKING:
+    from consent_mapper.field_sync import FieldSession
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Reconciler:
         self.creates = creates
         self.platform = platform  # the platform's adapter module (adapters/<platform>.py)
         self.counts = Counts()
+        self.fields: FieldSession | None = None  # two-way mapped fields (field_sync.py)
 
     def run(self, seen: RunInput) -> Iterator[Outcome]:
         """Decide for every person that needs it; the ledger is written per chunk (same tx)."""
@@ -67,17 +71,23 @@ class Reconciler:
                                       ctx.retry_after_runs, crm_read_run=ctx.source == CRM)
         if self.companies is not None:
             attention |= self.companies.prepare(self.tx)  # contacts of changed Accounts
+        if self.fields is not None:
+            attention |= self.fields.emails() | self.fields.attention()
         for chunk in seen.people_in_order(attention, CHUNK):
             inputs = seen.people(chunk)
             if self.companies is not None:
                 self.companies.fill(self.tx, chunk, inputs)
             keys = [o.key for e in chunk for o in inputs[e].observations]
             memories = self.tx.load(chunk, keys)
+            if self.fields is not None:
+                self.fields.load(chunk)
             for email in chunk:
                 outcome = self._person(memories[email], inputs[email], seen.adopted.get(email))
                 if outcome.records or outcome.events:
                     yield outcome
             self.tx.flush()
+            if self.fields is not None:
+                self.fields.flush()
 
     def _attach_conversions(self, seen: RunInput) -> None:
         """A converted Lead is read-only: its opt-out counts for the person of its Contact."""
@@ -127,6 +137,9 @@ class Reconciler:
         self._count(decision, observations, records)
         self.tx.save(decision.memory, before)
         self.tx.audit(self.run_id, email, decision.events)
+        if self.fields is not None:
+            records, field_events = self.fields.person(email, decision, records)
+            return Outcome(email, records, [*decision.events, *field_events])
         return Outcome(email, records, decision.events)
 
     def _with_state(self, memory: rules.PersonMemory, seen: Observation) -> Observation:

@@ -25,7 +25,15 @@ from .selection import Selection
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import SchemaMessage
     from singer_sdk.tap_base import Tap
+
+
+def _mark_read_only(schema: dict, names: set[str]) -> dict:
+    for name in names:
+        if name in schema.get("properties", {}):
+            schema["properties"][name]["readOnly"] = True
+    return schema
 
 
 class SObjectStream(Stream):
@@ -37,7 +45,7 @@ class SObjectStream(Stream):
     check_sorted = False
 
     def __init__(self, tap: Tap, sobject: str, fields: dict[str, str], selection: Selection,
-                 connection: SalesforceSession) -> None:
+                 connection: SalesforceSession, read_only: set[str] | None = None) -> None:
         self.sobject = sobject
         self.fields = fields  # name -> describe type
         self.selection = selection
@@ -46,7 +54,16 @@ class SObjectStream(Stream):
         properties.append(th.Property("in_selection", th.BooleanType,
                                       description="false: the row changed but no longer "
                                                   "matches the selection criteria"))
-        super().__init__(tap, schema=th.PropertiesList(*properties).to_dict(), name=sobject)
+        self.read_only = set(read_only or ())  # describe: not updateable (formula, FLS, system)
+        super().__init__(tap, schema=_mark_read_only(th.PropertiesList(*properties).to_dict(),
+                                                     self.read_only), name=sobject)
+
+    def _generate_schema_messages(self) -> t.Generator[SchemaMessage, None, None]:
+        # singer-sdk's catalog round trip (Schema.from_dict) drops JSON Schema keys it does not
+        # know, readOnly among them: put it back on the way out
+        for message in super()._generate_schema_messages():
+            _mark_read_only(message.schema, self.read_only)
+            yield message
 
     def apply_catalog(self, catalog: Catalog) -> None:
         # the catalog's selection with this run's describe: Meltano hands the tap a catalog

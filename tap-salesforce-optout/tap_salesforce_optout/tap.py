@@ -77,19 +77,23 @@ class TapSalesforceOptout(Tap):
             if chosen.mode == "none":
                 self.logger.info("%s: selection is 'none', not read", sobject)
                 continue
-            visible = self._visible_fields(connection, sobject)
+            described = self._describe(connection, sobject)
+            visible = {f["name"]: f["type"] for f in described}
             named = [*extra.get(sobject, []), *chosen.fields]
             fields = fields_to_read(sobject, visible, named, self.logger)
-            streams.append(SObjectStream(self, sobject, fields, chosen, connection))
+            # readOnly in the schema: a consumer writing back knows these travel one way
+            read_only = {f["name"] for f in described if not f.get("updateable")}
+            streams.append(SObjectStream(self, sobject, fields, chosen, connection,
+                                         read_only=read_only))
         return streams
 
     @staticmethod
-    def _visible_fields(connection: SalesforceSession, sobject: str) -> dict[str, str]:
+    def _describe(connection: SalesforceSession, sobject: str) -> list[dict]:
         described = connection.describe(sobject)
         if described is None:
             raise ConfigValidationError(f"objects: this org shows no {sobject} to the user of "
                                         "this connection (check the user's object permissions)")
-        return {f["name"]: f["type"] for f in described["fields"]}
+        return list(described["fields"])
 
     def setup_mapper(self) -> None:
         # the streams first: described now, they give their catalog entries this run's schemas

@@ -12,7 +12,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
 # keys of a record that are instructions to the target, not contact fields
-CONTROL_KEYS = {"Email", "unsubscribed", "custom_fields", "lists", "lists_remove", "contact_id"}
+CONTROL_KEYS = {"Email", "unsubscribed", "custom_fields", "lists", "lists_remove", "contact_id",
+                "_expected"}
 TYPES = ("string", "integer", "float", "boolean", "date")
 
 

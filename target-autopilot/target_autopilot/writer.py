@@ -14,6 +14,7 @@ from api_pacing import Progress
 from .checked_joins import CheckedJoins
 from .client import AutopilotClient, AutopilotRejected, in_path
 from .contacts import BadRecord, email_of, names, payload
+from .expectations import guard
 from .lists import Lists
 
 BULK_MAX = 100  # Autopilot refuses a bulk upsert of more
@@ -56,6 +57,7 @@ class ContactWriter:
     failures: list[Failure] = field(default_factory=list)
     written: int = 0
     deleted: int = 0
+    skipped_fields: int = 0  # guarded fields left out: changed in Autopilot since (`_expected`)
     _field_types: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
@@ -96,6 +98,11 @@ class ContactWriter:
                     # reaches the older one, the id names this one
                     self._unsubscribe_by_id(str(record["contact_id"]), email)
                     continue
+                if record.get("_expected"):  # compare-and-set (expectations.py)
+                    record = self._guarded(record)
+                    if not any(v is not None for k, v in record.items()
+                               if k not in ("Email", "_expected") and not k.startswith("_sdc_")):
+                        continue  # every field it carried moved on: nothing left to write
                 types = self.field_types() if record.get("custom_fields") else {}
                 upsert = Upsert(record, payload(record, types), names(record, "lists"),
                                 names(record, "lists_remove"))
@@ -116,6 +123,15 @@ class ContactWriter:
         self._flush(pending)
         if self.joins.open_joins() >= SETTLE_EVERY:
             self.settle()
+
+    def _guarded(self, record: dict) -> dict:
+        record, stale = guard(self.client, record)
+        if stale:
+            self.skipped_fields += len(stale)
+            log.info("contact %s: fields not written, changed in Autopilot since the sender "
+                     "read them (it decides again at its next read): %s", record.get("Email"),
+                     "; ".join(stale))
+        return record
 
     def _plan_joins(self, upsert: Upsert) -> None:
         """Lists the contact is not known to be in: the first rides on the upsert."""

@@ -8,6 +8,9 @@ from typing import Any, Literal
 
 KeyKind = Literal["id", "match", "external_id"]
 ALWAYS_SKIPPED = {"id", "attributes"}  # Id is a key; attributes come from raw REST rows
+# the values a record expects its target to hold now (compare-and-set, see expectations.py);
+# no Salesforce field name starts with an underscore
+EXPECTED = "_expected"
 
 
 class InvalidRecord(ValueError):
@@ -32,6 +35,7 @@ class KeyedRecord:
     key: str
     fields: dict[str, Any]
     origin: str  # how error messages name the input record, e.g. "Email=dana@x.io"
+    expected: Mapping[str, Any] | None = None  # field -> value the record must hold now
 
 
 def upsert_key(key_properties: Sequence[str] | None) -> str | None:
@@ -44,7 +48,7 @@ def upsert_key(key_properties: Sequence[str] | None) -> str | None:
 def fields_to_write(record: Mapping[str, Any], keys: StreamKeys) -> dict[str, Any]:
     """Every property except Singer metadata (``_sdc_*``) and key fields."""
     return {name: value for name, value in record.items()
-            if not name.startswith("_sdc_") and not keys.is_key(name)}
+            if not name.startswith("_sdc_") and name != EXPECTED and not keys.is_key(name)}
 
 
 def _text(record: Mapping[str, Any], name: str | None) -> str | None:
@@ -59,9 +63,16 @@ def _text(record: Mapping[str, Any], name: str | None) -> str | None:
 def key_record(record: Mapping[str, Any], keys: StreamKeys) -> KeyedRecord:
     """``Id`` wins, then the match field, then the external id field."""
     fields = fields_to_write(record, keys)
+    expected = record.get(EXPECTED)
+    if expected is not None and not isinstance(expected, Mapping):
+        raise InvalidRecord(f"{keys.sobject} record: {EXPECTED} must be an object of field: "
+                            f"value, not {expected!r}")
     record_id = _text(record, "Id")
     if record_id:
-        return KeyedRecord("id", record_id, fields, f"Id={record_id}")
+        return KeyedRecord("id", record_id, fields, f"Id={record_id}", expected or None)
+    if expected:
+        raise InvalidRecord(f"{keys.sobject} record without Id has {EXPECTED}: expected values "
+                            "are checked on records named by Id only; send the Id")
     value = _text(record, keys.match_field)
     if value and keys.match_field:
         return KeyedRecord("match", value, fields, f"{keys.match_field}={value}")

@@ -10,6 +10,7 @@ from singer_sdk.sinks import BatchSink
 from .client import SalesforceClient
 from .creates import is_create, write_creates
 from .errors import UnknownObjectError
+from .expectations import check_expected
 from .lookup import already_equal, lookup_filters, rows_by_value
 from .preflight import check_fields
 from .records import InvalidRecord, KeyedRecord, StreamKeys, key_record, upsert_key
@@ -76,6 +77,7 @@ class SalesforceSink(BatchSink):
         if not keyed:
             return
         self._preflight(describe, keyed)
+        keyed, stale = self._current(describe, keyed)
         updates: dict[str, Write] = {w.target: w for w in self._carry}
         self._carry = []
         upserts: dict[str, Write] = {}
@@ -111,8 +113,9 @@ class SalesforceSink(BatchSink):
                              unmatched, self.sobject, self.sobject, self.keys.match_field)
         self.logger.info(
             "%s batch of %d records: %d written in %d calls, %d already up to date, %d "
-            "rejected, %d held for the next call; %s", self.sobject, len(keyed), report.written,
-            report.calls, unchanged, len(report.failures), len(self._carry),
+            "rejected, %d skipped as changed since the sender read them, %d held for the next "
+            "call; %s", self.sobject, len(keyed) + stale, report.written, report.calls,
+            unchanged, len(report.failures), stale, len(self._carry),
             self.client.usage_summary())
 
     def flush(self) -> None:
@@ -154,8 +157,22 @@ class SalesforceSink(BatchSink):
         read = {key for key, kind in ((self.keys.match_field, "match"),
                                       (self.keys.external_id_field, "external_id"))
                 if key and key not in self._canonical and any(k.kind == kind for k in keyed)}
+        read |= {n for k in keyed for n in (k.expected or {}) if n not in self._canonical}
         if written or read:
             self._canonical.update(check_fields(self.sobject, describe, written, read))
+
+    def _current(self, describe: dict[str, Any], keyed: list[KeyedRecord]
+                 ) -> tuple[list[KeyedRecord], int]:
+        """Drop the records whose `_expected` values Salesforce no longer holds."""
+        if not any(k.expected for k in keyed):
+            return keyed, 0
+        checked = check_expected(self.sobject, describe, keyed, self._canonical,
+                                 self.client.query)
+        for stale in checked.stale:
+            self.logger.info("%s %s skipped: changed in Salesforce since the sender read it "
+                             "(not written; the sender decides again at its next read)",
+                             self.sobject, stale)
+        return checked.current, len(checked.stale)
 
     def _look_up(self, keyed: list[KeyedRecord]) -> dict[str, list[dict[str, Any]]]:
         if not keyed or not self.keys.match_field or self._describe is None:

@@ -38,6 +38,8 @@ def _json_type(values: list[object]) -> dict:
     kinds = {type(v) for v in values if v is not None}
     if kinds == {bool}:
         return {"type": ["boolean", "null"]}
+    if kinds == {dict}:
+        return {"type": ["object", "null"]}
     if kinds and kinds <= {int}:
         return {"type": ["integer", "null"]}
     return {"type": ["string", "null"]}

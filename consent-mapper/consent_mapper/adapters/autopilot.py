@@ -98,6 +98,8 @@ def shape() -> tuple[str, dict, tuple[str, ...]]:
         "unsubscribed": {"type": ["boolean", "null"]},
         "contact_id": {"type": ["string", "null"]},
         "custom_fields": {"type": ["object", "null"], "additionalProperties": _ANY_SCALAR},
+        # field -> value it must still hold (mapped fields: compare-and-set in the target)
+        "_expected": {"type": ["object", "null"], "additionalProperties": _ANY_SCALAR},
         "lists": _STRING_LIST,
         "lists_remove": _STRING_LIST,
         "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"},

@@ -85,11 +85,18 @@ MATCH = {LEAD: ("Email", "HasOptedOutOfEmail"), CONTACT: ("Email", "HasOptedOutO
          ACCOUNT: ("PersonEmail", "PersonHasOptedOutOfEmail")}
 
 
-def shapes() -> list[tuple[str, dict, tuple[str, ...]]]:
-    """Output streams for target-salesforce: a record names its target by `Id`, or by address."""
-    return [(stream, {"type": "object", "required": [flag],
+_ANY_SCALAR = {"type": ["string", "number", "integer", "boolean", "null"]}
+
+
+def shapes(mapped: list[str] | None = None) -> list[tuple[str, dict, tuple[str, ...]]]:
+    """Output streams for target-salesforce: a record names its target by `Id`, or by address;
+    with mapped fields, a record may carry them and the values it expects to replace."""
+    extra: dict[str, Any] = {name: _ANY_SCALAR for name in mapped or ()}
+    if extra:
+        extra["_expected"] = {"type": "object", "properties": dict(extra)}
+    return [(stream, {"type": "object",
                       "properties": {"Id": {"type": "string"}, match: {"type": "string"},
-                                     flag: {"type": "boolean"}}}, ())
+                                     flag: {"type": "boolean"}, **extra}}, ())
             for stream, (match, flag) in MATCH.items()]
 
 

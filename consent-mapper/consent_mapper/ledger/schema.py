@@ -120,3 +120,44 @@ activities = Table(
     Column("sent_at", Text, nullable=False),
     Index("ix_ledger_activities_email", "email"),
 )
+
+# Two-way mapped fields (field_map): per record and field, the value last observed there (JSON;
+# NULL never read) with the source's modstamp, the value written and not yet read back, and a
+# value reported once as not written (a read-only field changed on the platform)
+field_values = Table(
+    "ledger_field_values", metadata,
+    Column("system", Text, primary_key=True),
+    Column("object", Text, primary_key=True),
+    Column("record_id", Text, primary_key=True),
+    Column("field", Text, primary_key=True),  # the Salesforce field of the mapping
+    Column("email", Text, nullable=False),
+    Column("observed", Text, nullable=True),
+    Column("observed_at", Text, nullable=True),
+    Column("pending", Text, nullable=True),
+    Column("pending_at", Text, nullable=True),
+    Column("pending_run", Integer, nullable=True),  # reads of that system when it was sent
+    Column("noted", Text, nullable=True),
+    Column("updated_at", Text, nullable=False),
+    Index("ix_ledger_field_values_email", "email"),
+)
+
+# per person and mapped field: the value both systems should hold, and the change that set it
+field_agreed = Table(
+    "ledger_field_agreed", metadata,
+    Column("email", Text, primary_key=True),
+    Column("field", Text, primary_key=True),
+    Column("value", Text, nullable=False),  # JSON
+    Column("changed_at", Text, nullable=False),  # that change's modstamp in its system
+    Column("source", Text, nullable=False),  # the system it was made in
+    Column("updated_at", Text, nullable=False),
+)
+
+# the Salesforce fields of the mapping as the CRM's stream schema described them
+field_specs = Table(
+    "ledger_field_specs", metadata,
+    Column("object", Text, primary_key=True),
+    Column("field", Text, primary_key=True),
+    Column("kind", Text, nullable=False),  # boolean, integer, number, date, date-time, string
+    Column("read_only", Boolean, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)

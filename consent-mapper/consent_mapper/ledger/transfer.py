@@ -15,13 +15,17 @@ from consent_mapper.ledger.schema import (
     accounts,
     activities,
     audit,
+    field_agreed,
+    field_specs,
+    field_values,
     people,
     records,
     runs,
 )
 from consent_mapper.ledger.store import Ledger
 
-TABLES = (people, records, runs, audit, accounts, account_members, activities)
+TABLES = (people, records, runs, audit, accounts, account_members, activities, field_values,
+          field_agreed, field_specs)
 BATCH = 1000
 
 

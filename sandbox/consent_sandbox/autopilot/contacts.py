@@ -111,7 +111,14 @@ def edit(store: Store, doc: dict, changes: dict) -> Change:
     """A change made in the Autopilot UI (or by Autopilot itself): any field, the stamp moves."""
     before = dict(doc)
     doc = {**doc, **{k: v for k, v in changes.items()
-                     if k not in ("contact_id", "lists", "created_at", "updated_at")}}
+                     if k not in ("contact_id", "lists", "created_at", "updated_at", "custom")}}
+    if changes.get("custom"):  # a custom field set in the UI, named as the API writes it
+        fields = {c["kind"]: c for c in doc.get("custom_fields", [])}
+        for key, value in changes["custom"].items():
+            name, field_type, value = _custom_value(store, key, value)
+            store.define_field(name, field_type)
+            fields[name] = {"kind": name, "fieldType": field_type, "value": value}
+        doc["custom_fields"] = list(fields.values())
     events = ["contact_updated"] if doc != before else []
     if doc.get("unsubscribed") and not before.get("unsubscribed"):
         events.append("contact_unsubscribed")

@@ -122,7 +122,8 @@ def admin_routes(org: Org) -> list[Route]:
             return admin_error(f"type is one of {sorted(CUSTOM_FIELD_TYPES)}")
         if name.lower() in {f.name.lower() for f in org.store.objects[obj].fields}:
             return admin_error(f"{obj} already has a field {name}", status=409)
-        org.store.add_custom_field(obj, name, kind, bool(body.get("external_id", False)))
+        org.store.add_custom_field(obj, name, kind, bool(body.get("external_id", False)),
+                                   calculated=bool(body.get("formula", False)))
         return Response(status_code=204)
 
     @handled

@@ -55,7 +55,8 @@ class Store:
     def __init__(self, path: Path):
         self.db = connect(path)
         self.db.executescript(META_SCHEMA)
-        self._add_missing_columns("_custom_fields", {"external_id": "INTEGER NOT NULL DEFAULT 0"})
+        self._add_missing_columns("_custom_fields", {"external_id": "INTEGER NOT NULL DEFAULT 0",
+                                                     "calculated": "INTEGER NOT NULL DEFAULT 0"})
         self.objects: dict[str, ObjectDef] = {}
         self.fls: dict[tuple[str, str], str] = {}
         self._reload_schema()
@@ -67,12 +68,16 @@ class Store:
 
     def _reload_schema(self) -> None:
         custom: dict[str, list[FieldDef]] = {}
-        rows = self.db.execute("SELECT object, name, type, external_id FROM _custom_fields")
-        for obj, name, kind, external in rows:
+        rows = self.db.execute("SELECT object, name, type, external_id, calculated "
+                               "FROM _custom_fields")
+        for obj, name, kind, external, calculated in rows:
             label = name[:-3].replace("_", " ")
+            # a formula: describe says calculated, and the API can neither create nor update it
+            formula = {"calculated": True, "createable": False, "updateable": False} \
+                if calculated else {}
             custom.setdefault(obj, []).append(
                 FieldDef(name, CUSTOM_FIELD_TYPES[kind], label, custom=True, length=255,
-                         external_id=bool(external)))
+                         external_id=bool(external), **formula))
         self.objects = {n: o.with_fields(custom.get(n, [])) for n, o in OBJECTS.items()}
         self.fls = {(o, f): a for o, f, a in self.db.execute("SELECT * FROM _fls")}
         self._visible: dict[str, dict[str, FieldDef]] = {}
@@ -114,11 +119,13 @@ class Store:
             "VALUES (?, 'Integration User', 'integration@sandbox.example', "
             "'integration@sandbox.example', 1, ?)", (INTEGRATION_USER_ID, now_stamp()))
 
-    def add_custom_field(self, obj: str, name: str, kind: str, external_id: bool = False) -> None:
+    def add_custom_field(self, obj: str, name: str, kind: str, external_id: bool = False,
+                         calculated: bool = False) -> None:
         field = FieldDef(name, CUSTOM_FIELD_TYPES[kind], name, custom=True)
         with self.transaction():
-            self.db.execute("INSERT INTO _custom_fields VALUES (?, ?, ?, ?)",
-                            (obj, name, kind, int(external_id)))
+            self.db.execute("INSERT INTO _custom_fields (object, name, type, external_id, "
+                            "calculated) VALUES (?, ?, ?, ?, ?)",
+                            (obj, name, kind, int(external_id), int(calculated)))
             self.db.execute(f"ALTER TABLE {quote(obj)} ADD COLUMN {quote(name)} {field.sql_type}")
             if external_id:
                 self._index_external_id(obj, name)
