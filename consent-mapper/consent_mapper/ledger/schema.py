@@ -108,7 +108,7 @@ account_members = Table(
     Index("ix_ledger_account_members_account", "account_id"),
 )
 
-# the activity feed (migration 0007): each mail event sent to Salesforce as a Task, by its key.
+# the activity feed (migration 0006): each mail event sent to Salesforce as a Task, by its key.
 # A row counts as done only once a later run's input state shows the target wrote that run
 # (activities.py); the Task itself is upserted by the key, so a replay never duplicates it.
 activities = Table(

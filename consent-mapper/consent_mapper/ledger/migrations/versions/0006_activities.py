@@ -1,13 +1,13 @@
 """The activity feed's memory: which mail events went to Salesforce as Tasks, by which run.
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
