@@ -19,6 +19,7 @@ from consent_mapper import joined_lists, list_creates, rules
 from consent_mapper.adapters import salesforce
 from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction
+from consent_mapper.pending_carry import carry_pending
 from consent_mapper.profile import Profile
 from consent_mapper.rules import CRM, DELETE, PLATFORM, UPSERT, AuditEvent, Context, Observation
 from consent_mapper.run_input import PersonInput, RunInput
@@ -137,10 +138,12 @@ class Reconciler:
         self._count(decision, observations, records)
         self.tx.save(decision.memory, before)
         self.tx.audit(self.run_id, email, decision.events)
+        events = decision.events
         if self.fields is not None:
             records, field_events = self.fields.person(email, decision, records)
-            return Outcome(email, records, [*decision.events, *field_events])
-        return Outcome(email, records, decision.events)
+            events = [*events, *field_events]
+        records = carry_pending(records, decision.memory.records, self.ctx.platform)
+        return Outcome(email, records, events)
 
     def _with_state(self, memory: rules.PersonMemory, seen: Observation) -> Observation:
         old = memory.records.get(seen.key)
