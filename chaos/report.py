@@ -16,9 +16,9 @@ def trial(t: Trial, out: Print = print) -> None:
         f"session expiries {d.expiries}, kills {d.kills}, refused after a kill {d.refusals}, "
         f"forced {d.forced}; differences {len(t.differences)}")
     if t.twin is not None:
-        firsts = ", ".join(f"{k} at step {v}" for k, v in sorted(d.first_reads.items()))
-        out(f"  compared with a twin world whose first reads came where the disturbed world's "
-            f"did ({firsts}): {len(t.twin.runs)} runs")
+        steps = "; ".join(f"{k} at steps {v}" for k, v in sorted(d.committed.items()))
+        out(f"  compared with a twin world syncing each direction only at the steps the "
+            f"disturbed world's syncs committed ({steps}): {len(t.twin.runs)} runs")
     for run in d.runs:
         if run.fired or run.returncode:
             fired = "; ".join(x.describe() for x in run.fired) or "no disturbance"
@@ -61,6 +61,6 @@ def summary(trials: list[Trial], force_after_kill: bool, out: Print = print) -> 
     out(f"differences {len(differences)} in {sum(bool(t.differences) for t in trials)} trials; "
         f"opt-outs lost {len(lost)}; spurious opt-ins {spurious['disturbed']} disturbed, "
         f"{spurious['undisturbed']} undisturbed, {spurious['twin']} twin")
-    out(f"trials compared with a twin (the first run died before the ledger committed): "
+    out(f"trials compared with a twin (a step's sync died before the ledger committed): "
         f"{sum(t.twin is not None for t in trials)}")
     out(f"mean trial {seconds:.0f} s")

@@ -28,8 +28,8 @@ class Trial:
     spurious: dict[str, list[str]]  # world -> records subscribed where nobody re-subscribed
     seconds: float
     folder: Path
-    # the undisturbed world the disturbed one was compared with when its first reads came later
-    # (a first run killed before the ledger committed): a twin whose first reads match
+    # the undisturbed world the disturbed one was compared with when some step's sync committed
+    # nothing for a direction (killed or failed before the ledger committed): a twin without it
     twin: Outcome | None = None
 
     @property
@@ -63,16 +63,16 @@ class Trials:
                                               self.script(number), self.options)
             return self._undisturbed[key]
 
-    def twin(self, number: int, folder: Path, first_reads: dict[str, int]) -> Outcome:
-        """The script played undisturbed, each direction syncing only from the step at which
-        the disturbed world first committed it: R7's "as an undisturbed run would" for a world
-        whose sync first saw the data later (nothing of an earlier state survives a run killed
-        before its decisions were durable, so no run can know it)."""
-        key = (number % self.scripts, tuple(sorted(first_reads.items())))
+    def twin(self, number: int, folder: Path, committed: dict[str, list[int]]) -> Outcome:
+        """The script played undisturbed, each direction syncing only at the steps where the
+        disturbed world's sync committed it: R7's "as an undisturbed run would" for a run that
+        died before its decisions were durable is the world in which that run never happened
+        (nothing of it survives, so no later run can know what it saw)."""
+        key = (number % self.scripts, tuple(sorted((k, tuple(v)) for k, v in committed.items())))
         with self._twin_lock:
             if key not in self._twins:
                 self._twins[key] = play(folder / "twin", self.platform, self.script(number),
-                                        self.options, first_reads=first_reads)
+                                        self.options, committed=committed)
             return self._twins[key]
 
     def run(self, number: int) -> Trial:
@@ -91,8 +91,8 @@ class Trials:
             disturbed = play(folder / "disturbed", self.platform, script, self.options, disturb,
                              undisturbed.step_seconds)
         twin = None
-        if not disturbed.blocked_at and disturbed.first_reads != undisturbed.first_reads:
-            twin = self.twin(number, folder, disturbed.first_reads)
+        if not disturbed.blocked_at and disturbed.committed != undisturbed.committed:
+            twin = self.twin(number, folder, disturbed.committed)
         found = compare.differences(twin or undisturbed, disturbed)
         spurious = {"undisturbed": compare.spurious_opt_ins(undisturbed),
                     "disturbed": compare.spurious_opt_ins(disturbed)

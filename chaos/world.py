@@ -45,8 +45,8 @@ class Outcome:
     step_seconds: list[float]
     blocked_at: str = ""  # the run Meltano refused after a kill (the world stopped there)
     skipped: list[str] = field(default_factory=list)  # script edits whose record was gone
-    # ledger direction -> the step whose sync first committed it (len(steps): a quiet run's)
-    first_reads: dict[str, int] = field(default_factory=dict)
+    # ledger direction -> the script steps whose sync committed a run of it to the ledger
+    committed: dict[str, list[int]] = field(default_factory=dict)
     # per person, the consent acts that changed a record in this world: ("out" | "in", step);
     # setting a box to the value it has is no act (R2: nothing changed)
     acts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
@@ -74,11 +74,11 @@ class Outcome:
 
 def play(folder: Path, platform: Platform, script: Script, options: Options,
          disturb: random.Random | None = None, step_seconds: list[float] | None = None,
-         first_reads: dict[str, int] | None = None) -> Outcome:
+         committed: dict[str, list[int]] | None = None) -> Outcome:
     """Play ``script``; with ``disturb``, each step's sync is disturbed at moments drawn within
-    ``step_seconds`` (how long the undisturbed sync of that step took). With ``first_reads``
-    (a twin world), a direction syncs only from the step its disturbed world first committed
-    it: the sync of a twin first sees the data where the disturbed one first did."""
+    ``step_seconds`` (how long the undisturbed sync of that step took). With ``committed`` (a
+    twin world), a direction syncs only at the steps where the disturbed world's sync committed
+    it: a run killed before its decisions were durable left nothing, as a run never made."""
     with running_sandbox(folder / "sandbox", *platform.sandbox_args) as sandbox:
         project = MeltanoProject(sandbox, folder, ROOT)
         project.extra_env.update({
@@ -89,16 +89,17 @@ def play(folder: Path, platform: Platform, script: Script, options: Options,
             "TARGET_SALESFORCE_RETRY_BACKOFF_SECONDS": "1",
             **platform.env(),
         })
-        return _Player(project, platform, options, first_reads).play(script, disturb,
+        return _Player(project, platform, options, committed).play(script, disturb,
                                                                      step_seconds)
 
 
 class _Player:
     def __init__(self, project: MeltanoProject, platform: Platform, options: Options,
-                 first_reads: dict[str, int] | None = None) -> None:
+                 committed: dict[str, list[int]] | None = None) -> None:
         self.project, self.platform, self.options = project, platform, options
-        self.only_from = first_reads
-        self.first_reads: dict[str, int] = {}
+        self.only_at = committed
+        self.committed: dict[str, list[int]] = {}
+        self.runs_seen: dict[str, int] = {}
         self.acts: dict[str, list[tuple[str, int]]] = {}
         self.sandbox = project.sandbox
         self.ids: dict[str, str] = {}  # script label -> id in this world
@@ -124,13 +125,13 @@ class _Player:
             if sync is None:
                 return self.outcome(False, seconds, blocked_at=f"step-{n}")
             seconds.append(sync.seconds)
-            self.note_reads(n)
+            self.note_commits(n)
         streak = 0
         for n in range(self.options.max_quiet_runs):
             sync = self.sync(f"quiet-{n}", [])
             if sync is None:
                 return self.outcome(False, seconds, blocked_at=f"quiet-{n}")
-            self.note_reads(len(script.steps))
+            self.note_commits(None)
             streak = streak + 1 if sync.quiet else 0
             if streak == 2:
                 break
@@ -138,9 +139,9 @@ class _Player:
 
     def due(self, step: int) -> list[str] | None:
         """The directions a twin syncs at ``step``; None: all of them, as the job does."""
-        if self.only_from is None:
+        if self.only_at is None:
             return None
-        due = [d for d in self.platform.direction_jobs if self.only_from.get(d, 0) <= step]
+        due = [d for d in self.platform.direction_jobs if step in self.only_at.get(d, [])]
         return None if len(due) == len(self.platform.direction_jobs) else due
 
     def sync_only(self, label: str, directions: list[str]) -> Run:
@@ -152,8 +153,8 @@ class _Player:
             self.runs.append(done)
         return done
 
-    def note_reads(self, step: int) -> None:
-        """Which directions have committed a run to the ledger by now, and since which step."""
+    def note_commits(self, step: int | None) -> None:
+        """Which directions committed a run to the ledger during this step's sync."""
         path = self.project.workdir / "consent-ledger.db"
         if not path.exists():
             return
@@ -162,10 +163,13 @@ class _Player:
             if not sqlalchemy.inspect(engine).has_table(runs.name):
                 return
             with engine.connect() as db:
-                done = db.execute(sqlalchemy.select(runs.c.direction).distinct()
-                                  .where(runs.c.finished_at.is_not(None)))
-                for (direction,) in done:
-                    self.first_reads.setdefault(direction, step)
+                done = db.execute(sqlalchemy.select(runs.c.direction, sqlalchemy.func.count())
+                                  .where(runs.c.finished_at.is_not(None))
+                                  .group_by(runs.c.direction))
+                for direction, count in done:
+                    if count > self.runs_seen.get(direction, 0) and step is not None:
+                        self.committed.setdefault(direction, []).append(step)
+                    self.runs_seen[direction] = count
         finally:
             engine.dispose()
 
@@ -247,7 +251,7 @@ class _Player:
 
     def outcome(self, quiet: bool, seconds: list[float], blocked_at: str = "") -> Outcome:
         return Outcome(self.end_records(), self.agreed(), self.runs, quiet, seconds, blocked_at,
-                       self.skipped, dict(self.first_reads), self.acts)
+                       self.skipped, dict(self.committed), self.acts)
 
     def end_records(self) -> dict[str, dict]:
         labels = {record_id: label for label, record_id in self.ids.items()}
