@@ -18,6 +18,9 @@ from consent_sandbox.testing import running_sandbox
 
 from .conftest import SANDBOX_ARGS, Systems, project
 
+# one history in steps over a module-scoped world: every step on one worker, in order
+pytestmark = pytest.mark.xdist_group("list-creates")
+
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):

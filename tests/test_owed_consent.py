@@ -1,0 +1,28 @@
+"""A re-subscribe owed to a contact survives our own profile upsert sent before it lands (R7).
+
+Found by the chaos suite: the write of a re-subscribe failed; the next run sent the contact's
+profile again without the owed `unsubscribed: false`, which moved its `updated_at` over the old
+opt-out, and the Autopilot read after it took that opt-out for the person's own.
+"""
+
+from __future__ import annotations
+
+
+def test_a_profile_resent_before_an_owed_resubscribe_lands_carries_it(systems, meltano):
+    (lead,) = systems.add("Lead", {"LastName": "Z", "Company": "C", "Email": "z@x.io",
+                                   "HasOptedOutOfEmail": True})
+    meltano.run("consent-sync")
+    meltano.run("consent-sync")  # reads back what the first run wrote: agreed out everywhere
+    assert systems.ap()["z@x.io"]["unsubscribed"] is True
+    # the person re-subscribes on the Lead and a profile field changes with it
+    systems.edit("Lead", lead, HasOptedOutOfEmail=False, FirstName="Zoe")
+    systems.sandbox.admin("autopilot", "POST", "/faults",
+                          json={"status": 503, "count": 50, "method": "POST"})
+    meltano.extra_env["TARGET_AUTOPILOT_MAX_RETRIES"] = "0"
+    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
+    del meltano.extra_env["TARGET_AUTOPILOT_MAX_RETRIES"]
+    systems.sandbox.admin("autopilot", "DELETE", "/faults")
+    meltano.run("consent-sync")  # the profile again, then the Autopilot read
+    meltano.run("consent-sync")
+    assert systems.ap()["z@x.io"]["unsubscribed"] is False
+    assert set(systems.crm("z@x.io").values()) == {False}
