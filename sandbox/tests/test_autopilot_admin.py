@@ -2,25 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
 import requests
-
-
-@pytest.fixture
-def api(sandbox) -> Callable[..., requests.Response]:
-    sandbox.admin("autopilot", "POST", "/reset")
-    ap = sandbox.endpoints["autopilot"]
-    session = requests.Session()
-    session.verify = sandbox.ca_bundle
-    session.trust_env = False
-    session.headers["autopilotapikey"] = ap["api_key"]
-
-    def call(method: str, path: str, **kwargs: object) -> requests.Response:
-        return session.request(method, f"{ap['base_url']}{path}", timeout=30, **kwargs)
-
-    return call
 
 
 def admin(sandbox, method: str, path: str, **kwargs: object) -> requests.Response:

@@ -7,26 +7,9 @@ import re
 import threading
 import time
 
-import pytest
 import requests
 
 from consent_sandbox.testing import running_sandbox
-
-
-@pytest.fixture
-def api(sandbox):
-    sandbox.admin("autopilot", "POST", "/reset")
-    ap = sandbox.endpoints["autopilot"]
-    session = requests.Session()
-    session.verify = sandbox.ca_bundle
-    session.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the sandbox CA
-    session.headers["autopilotapikey"] = ap["api_key"]
-    base = ap["base_url"]
-
-    def call(method: str, path: str, **kwargs: object) -> requests.Response:
-        return session.request(method, f"{base}{path}", timeout=30, **kwargs)
-
-    return call
 
 
 def test_a_missing_or_wrong_key_is_refused_with_autopilots_bodies(sandbox):

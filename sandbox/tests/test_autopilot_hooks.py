@@ -6,10 +6,9 @@ import http.server
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
-import requests
 
 
 class Listener:
@@ -49,21 +48,6 @@ def listener() -> Iterator[Listener]:
     yield server
     server.server.shutdown()
     server.server.server_close()
-
-
-@pytest.fixture
-def api(sandbox) -> Callable[..., requests.Response]:
-    sandbox.admin("autopilot", "POST", "/reset")
-    ap = sandbox.endpoints["autopilot"]
-    session = requests.Session()
-    session.verify = sandbox.ca_bundle
-    session.trust_env = False
-    session.headers["autopilotapikey"] = ap["api_key"]
-
-    def call(method: str, path: str, **kwargs: object) -> requests.Response:
-        return session.request(method, f"{ap['base_url']}{path}", timeout=30, **kwargs)
-
-    return call
 
 
 EVENTS = ["contact_added", "contact_updated", "contact_unsubscribed", "contact_added_to_list",

@@ -4,7 +4,6 @@ every Autopilot type written through the API and edited in the UI."""
 from __future__ import annotations
 
 import pytest
-import requests
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from consent_sandbox.salesforce.testing import connect
@@ -14,21 +13,6 @@ from consent_sandbox.salesforce.testing import connect
 def sf(sandbox):
     sandbox.admin("salesforce", "POST", "/reset")
     return connect(sandbox)
-
-
-@pytest.fixture
-def api(sandbox):
-    sandbox.admin("autopilot", "POST", "/reset")
-    ap = sandbox.endpoints["autopilot"]
-    session = requests.Session()
-    session.verify = sandbox.ca_bundle
-    session.trust_env = False
-    session.headers["autopilotapikey"] = ap["api_key"]
-
-    def call(method: str, path: str, **kwargs: object) -> requests.Response:
-        return session.request(method, f"{ap['base_url']}{path}", timeout=30, **kwargs)
-
-    return call
 
 
 def test_a_formula_field_is_calculated_and_refuses_writes(sf, sandbox):
