@@ -16,12 +16,12 @@ def test_a_profile_resent_before_an_owed_resubscribe_lands_carries_it(systems, m
     assert systems.ap()["z@x.io"]["unsubscribed"] is True
     # the person re-subscribes on the Lead and a profile field changes with it
     systems.edit("Lead", lead, HasOptedOutOfEmail=False, FirstName="Zoe")
-    systems.sandbox.admin("autopilot", "POST", "/faults",
-                          json={"status": 503, "count": 50, "method": "POST"})
-    meltano.extra_env["TARGET_AUTOPILOT_MAX_RETRIES"] = "0"
+    # the mapper decides and commits; the target's first call is refused (a wrong key: 401), so
+    # the owed re-subscribe never reaches Autopilot in this run
+    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
     assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
-    del meltano.extra_env["TARGET_AUTOPILOT_MAX_RETRIES"]
-    systems.sandbox.admin("autopilot", "DELETE", "/faults")
+    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    assert systems.ap()["z@x.io"]["unsubscribed"] is True
     meltano.run("consent-sync")  # the profile again, then the Autopilot read
     meltano.run("consent-sync")
     assert systems.ap()["z@x.io"]["unsubscribed"] is False
