@@ -65,8 +65,9 @@ class Autopilot:
         return _gone_is_false(sandbox, f"/contacts/{contact_id}/hardbounce", None)
 
     def contacts(self, sandbox: RunningSandbox) -> list[dict]:
+        # a hard bounce counts as opted out (CONSENT-RULES, `bounce_is_opt_out` on by default)
         return [{"id": c["contact_id"], "email": c.get("Email") or "",
-                 "opted_out": bool(c.get("unsubscribed"))}
+                 "opted_out": bool(c.get("unsubscribed") or c.get("mail_hardbounced"))}
                 for c in sandbox.admin("autopilot", "GET", "/contacts").json()]
 
     def random_fault(self, rng: random.Random) -> dict:

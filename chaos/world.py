@@ -100,7 +100,9 @@ class _Player:
         self.only_at = committed
         self.committed: dict[str, list[int]] = {}
         self.runs_seen: dict[str, int] = {}
-        self.acts: dict[str, list[tuple[str, int]]] = {}
+        # (person, record label, step) -> the record's value before the step, and its act
+        self._first_value: dict[tuple[str, str, int], bool] = {}
+        self._record_acts: dict[tuple[str, str, int], str] = {}
         self.sandbox = project.sandbox
         self.ids: dict[str, str] = {}  # script label -> id in this world
         self.runs: list[Run] = []
@@ -173,8 +175,24 @@ class _Player:
         finally:
             engine.dispose()
 
-    def act(self, person: str, kind: str, step: int) -> None:
-        self.acts.setdefault(person, []).append((kind, step))
+    def act(self, person: str, label: str, step: int, before: bool | None,
+            after: bool) -> None:
+        """An edit of one record's consent. The sync reads between steps, so only a record's
+        net change over a step is an act: edits that cancel out between two reads are none
+        (docs/consent-decisions.md), and a new record only counts opted out (R4)."""
+        key = (person, label, step)
+        first = self._first_value.setdefault(key, bool(before))
+        if after == first:
+            self._record_acts.pop(key, None)
+        else:
+            self._record_acts[key] = "out" if after else "in"
+
+    @property
+    def acts(self) -> dict[str, list[tuple[str, int]]]:
+        acts: dict[str, list[tuple[str, int]]] = {}
+        for (person, _, step), kind in sorted(self._record_acts.items(), key=lambda i: i[0][2]):
+            acts.setdefault(person, []).append((kind, step))
+        return acts
 
     def disturbances(self, rng: random.Random, expected: float) -> list[Disturbance]:
         plan = []
@@ -213,13 +231,12 @@ class _Player:
         if action.kind == "crm_create":
             self.ids[action.label] = crm.create(sandbox, a["object"], action.label, a["email"],
                                                 a["opted_out"])
-            if a["opted_out"]:
-                self.act(action.person, "out", step)
+            self.act(action.person, action.label, step, None, a["opted_out"])
         elif action.kind == "crm_set":
             record_id = self.ids[action.label]
-            if crm.opted_out(sandbox, a["object"], record_id) != a["opted_out"]:
-                self.act(action.person, "out" if a["opted_out"] else "in", step)
+            before = crm.opted_out(sandbox, a["object"], record_id)
             crm.set_opted_out(sandbox, a["object"], record_id, a["opted_out"])
+            self.act(action.person, action.label, step, before, a["opted_out"])
         elif action.kind == "crm_delete":
             crm.delete(sandbox, a["object"], self.ids[action.label])
         elif action.kind == "crm_leave_selection":
@@ -231,23 +248,24 @@ class _Player:
                 self.ids[a["new_contact"]] = contact
         elif action.kind == "ap_create":
             self.ids[action.label] = self.platform.create(sandbox, a["email"], a["unsubscribed"])
-            if a["unsubscribed"]:
-                self.act(action.person, "out", step)
-        elif action.kind == "ap_set":
+            self.act(action.person, action.label, step, None, a["unsubscribed"])
+        elif action.kind in ("ap_set", "ap_bounce"):
             contact_id = self.ids[action.label]
-            before = next((c["opted_out"] for c in self.platform.contacts(sandbox)
-                           if c["id"] == contact_id), None)
-            if not self.platform.set_opted_out(sandbox, contact_id, a["unsubscribed"]):
-                self.skipped.append(f"step {step}: {action.describe()} (contact gone)")
-            elif before != a["unsubscribed"]:
-                self.act(action.person, "out" if a["unsubscribed"] else "in", step)
-        elif action.kind == "ap_bounce":
-            if not self.platform.bounce(sandbox, self.ids[action.label]):
+            before = self._contact_opted_out(contact_id)
+            done = (self.platform.set_opted_out(sandbox, contact_id, a["unsubscribed"])
+                    if action.kind == "ap_set" else self.platform.bounce(sandbox, contact_id))
+            if not done:
                 self.skipped.append(f"step {step}: {action.describe()} (contact gone)")
             else:
-                self.act(action.person, "out", step)
+                # a bounced contact stays opted out whatever its flag says
+                self.act(action.person, action.label, step, before,
+                         bool(self._contact_opted_out(contact_id)))
         else:
             raise ValueError(f"unknown script action {action.kind}")
+
+    def _contact_opted_out(self, contact_id: str) -> bool | None:
+        return next((c["opted_out"] for c in self.platform.contacts(self.sandbox)
+                     if c["id"] == contact_id), None)
 
     def outcome(self, quiet: bool, seconds: list[float], blocked_at: str = "") -> Outcome:
         return Outcome(self.end_records(), self.agreed(), self.runs, quiet, seconds, blocked_at,

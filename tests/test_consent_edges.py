@@ -28,6 +28,12 @@ def edges(tmp_path_factory):
         s.ap_add({"Email": "Case@x.io", "unsubscribed": True})
         s.ap_add({"Email": "case@x.io", "unsubscribed": False})
         s.add("Lead", {"LastName": "Case", "Company": "C", "Email": "case@x.io"})
+        # the same beside a Lead that re-subscribes later: Autopilot re-subscribes by address,
+        # which reaches the older contact only (chaos suite: never quiet)
+        s.ap_add({"Email": "Twin@x.io", "unsubscribed": True})
+        s.ap_add({"Email": "twin@x.io", "unsubscribed": True})
+        (ids["twin"],) = s.add("Lead", {"LastName": "Twin", "Company": "C",
+                                        "Email": "twin@x.io", "HasOptedOutOfEmail": True})
         # a Lead converted into a Contact of another address
         (ids["lead"],) = s.add("Lead", {"LastName": "Own", "Company": "C",
                                         "Email": "own@x.io", "HasOptedOutOfEmail": True})
@@ -35,6 +41,7 @@ def edges(tmp_path_factory):
         s.meltano.run(JOB)
         sandbox.admin("salesforce", "POST", "/convert-lead", json={
             "lead_id": ids["lead"], "contact_id": ids["contact"]})
+        s.edit("Lead", ids["twin"], HasOptedOutOfEmail=False)
         for _ in range(3):
             s.meltano.run(JOB)
         s.reset_counters()
@@ -61,6 +68,17 @@ def test_both_case_spellings_of_an_opted_out_address_end_opted_out(edges):
                 for c in s.sandbox.admin("autopilot", "GET", "/contacts").json()}
     assert contacts["Case@x.io"] is True and contacts["case@x.io"] is True
     assert set(s.crm("case@x.io").values()) == {True}
+
+
+@edge_tests
+def test_a_re_subscribe_the_newer_case_twin_cannot_take_is_given_up_and_said(edges):
+    s, _, _ = edges
+    contacts = {c["Email"]: c["unsubscribed"]
+                for c in s.sandbox.admin("autopilot", "GET", "/contacts").json()}
+    assert contacts["Twin@x.io"] is False  # the older one: the upsert by address reached it
+    assert contacts["twin@x.io"] is True  # given up, and said in its history
+    assert set(s.crm("twin@x.io").values()) == {False}
+    assert "re-subscribes by address only" in s.history("twin@x.io")
 
 
 @edge_tests

@@ -272,7 +272,8 @@ class FieldSession:
         if decision.contact_action == DELETE:
             return []
         if decision.contact is not None:
-            return [decision.contact]
+            contact = memory.records.get(decision.contact)
+            return [decision.contact] if contact is None or contact.live else []
         contacts = [k for k, r in memory.records.items()
                     if k.role == PLATFORM and k.system == self.sync.platform and r.live]
         return contacts[:1]

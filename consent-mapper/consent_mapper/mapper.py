@@ -242,7 +242,8 @@ class ConsentMapper(InlineMapper):
                 crm_read=tx.reads_of(salesforce.SYSTEM) > 0,
                 retry_after_runs=self.settings.retry_after_runs,
                 bounce_is_opt_out=self.settings.bounce_is_opt_out,
-                on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE)
+                on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE,
+                resubscribes_case_twins=getattr(self.adapter, "RESUBSCRIBES_CASE_TWINS", True))
             reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at,
                                     companies=self.companies if self.source == CRM else None,
                                     creates=self.creates)

@@ -158,7 +158,7 @@ class Reconciler:
         adapter, memory = self.platform, decision.memory
         contact = decision.contact
         out: list[tuple[str, dict[str, Any]]] = []
-        twins = _case_twins(memory)
+        twins = rules.case_twins(memory)
         writes = {w.key: w for w in decision.writes if w.key.role == PLATFORM}
         for key, write in writes.items():
             if key != contact:
@@ -213,16 +213,6 @@ def _adopt_legacy_spellings(memory: rules.PersonMemory, observations: list[Obser
         legacy = replace(o.key, record_id=o.key.record_id.lower())
         if legacy != o.key and legacy in memory.records and legacy not in seen:
             memory.records[o.key] = replace(memory.records.pop(legacy), key=o.key)
-
-
-def _case_twins(memory: rules.PersonMemory) -> set[rules.RecordKey]:
-    """Platform contacts of the person whose spellings differ only in case: an upsert by address
-    cannot tell them apart, so their writes carry the platform's own contact id."""
-    by_lower: dict[str, list[rules.RecordKey]] = {}
-    for key in memory.records:
-        if key.role == PLATFORM:
-            by_lower.setdefault(key.record_id.lower(), []).append(key)
-    return {k for keys in by_lower.values() if len(keys) > 1 for k in keys}
 
 
 def _digest(record: dict[str, Any]) -> str:

@@ -118,6 +118,9 @@ class Context:
     retry_after_runs: int = 1
     bounce_is_opt_out: bool = True
     on_exit_remove: bool = False
+    # False where the platform can unsubscribe a contact by its id but re-subscribe only by
+    # address, which reaches the older of two contacts whose addresses differ only in case
+    resubscribes_case_twins: bool = True
 
     @property
     def target(self) -> str:
@@ -255,6 +258,8 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
 
     for seen in observations:
         old = records.get(seen.key)
+        if old is not None and old.key.role == PLATFORM and not old.live:
+            old = None  # a contact the sync deleted (R8), read again: someone created it anew
         if not seen.signal:
             _without_signal(out, records, old, seen)
             continue
@@ -453,8 +458,10 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
     memory = out.memory
     contact = main_contact_key(memory, ctx.platform, spelling)
     out.contact = contact
+    current = memory.records.get(contact)
     if _has_live_selected_crm(memory.records):
-        if contact not in memory.records:
+        if current is None or not current.live:
+            # new, or re-created after the sync deleted it: born with the agreed state (R4)
             memory.records[contact] = RecordMemory(contact)
         if profile_digest is not None and (profile_digest != memory.profile_hash
                                            or not memory.profile_confirmed):
@@ -463,16 +470,29 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
             out.send_profile = True
         out.contact_action = UPSERT
         return
-    if not had_live_crm or contact not in memory.records:
-        return  # never synced from the CRM: the sync does not own (or remove) this contact
     exits = [o.key for o in observations if o.key.role == CRM and not (o.live and o.selected)]
     what = f"no live CRM record left ({', '.join(map(str, exits[:5])) or 'none seen'})"
+    if current is not None and not current.live:
+        # deleted by an earlier run. Its exit read again means that run's output was not
+        # durably written (the tap's bookmark did not move), so the deletion is sent again (R7)
+        if exits and ctx.on_exit_remove:
+            out.events.append(AuditEvent("R7", memory.agreed, memory.agreed, exits[0],
+                                         what + "; on_exit=remove: the contact's deletion "
+                                         "sent again (the run that sent it may not have "
+                                         "written it)", (contact,)))
+            out.contact_action = DELETE
+        return
+    if not had_live_crm or current is None:
+        return  # never synced from the CRM: the sync does not own (or remove) this contact
     if ctx.on_exit_remove:
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
                                      else None, what + "; on_exit=remove: contact deleted, "
                                      "consent kept in the ledger", (contact,)))
         out.contact_action = DELETE
-        del memory.records[contact]  # re-created later, it is born with the agreed state (R4)
+        # kept as deleted, so that a replay of this exit deletes it again; re-created later,
+        # it is born with the agreed state (R4)
+        memory.records[contact] = replace(current, live=False, pending=None, pending_at=None,
+                                          prior_at=None, pending_run=None)
         memory.profile_hash, memory.profile_confirmed = None, False
     else:
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
@@ -484,13 +504,25 @@ def main_contact_key(memory: PersonMemory, platform: str,
     """The platform contact that carries the person's profile: one the ledger knows (the
     normalized address first), else a new one spelt as the CRM spells the address."""
     known = sorted((k for k in memory.records
-                    if k.role == PLATFORM and k.system == platform), key=lambda k: k.record_id)
+                    if k.role == PLATFORM and k.system == platform),
+                   key=lambda k: (not memory.records[k].live, k.record_id))
+    # a live contact first; one the sync deleted only when no other is known (R8 replays)
     for key in known:
-        if key.record_id == memory.email:
+        if key.record_id == memory.email and memory.records[key].live:
             return key
     if known:
         return known[0]
     return RecordKey(PLATFORM, platform, "contact", spelling or memory.email)
+
+
+def case_twins(memory: PersonMemory) -> set[RecordKey]:
+    """Live platform contacts of the person whose spellings differ only in case: an upsert by
+    address cannot tell them apart."""
+    by_lower: dict[tuple[str, str], list[RecordKey]] = {}
+    for key, record in memory.records.items():
+        if key.role == PLATFORM and record.live:
+            by_lower.setdefault((key.system, key.record_id.lower()), []).append(key)
+    return {k for keys in by_lower.values() if len(keys) > 1 for k in keys}
 
 
 def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
@@ -507,9 +539,24 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
         if key not in memory.records:
             memory.records[key] = RecordMemory(key)
             targets.append((key, memory.records[key]))
+    twins = case_twins(memory) if ctx.target == PLATFORM else set()
     for key, m in targets:
         if m.pending is not None and m.pending == agreed:
             lost = ctx.reads - (m.pending_run or 0) >= ctx.retry_after_runs
+            if lost and not agreed and key in twins and not ctx.resubscribes_case_twins:
+                # the re-subscribe went by address and reached the older of the two (unless
+                # this is the older one, which a read would have confirmed): sent again, it
+                # would be on every run. Given up until the contact is read changed (an
+                # observation makes it writable again)
+                out.events.append(AuditEvent(
+                    "R7", agreed, agreed, key,
+                    "write given up: the platform re-subscribes by address only, and another "
+                    "contact's address differs from this one only in case, so the write "
+                    "reached that one; re-subscribe this contact in the platform, or merge "
+                    "the two"))
+                memory.records[key] = replace(m, pending=None, pending_at=None, prior_at=None,
+                                              pending_run=None, writable=False)
+                continue
             if lost and key.object != BY_EMAIL:
                 out.retried += 1
                 out.writes.append(Write(key, agreed, "R7"))

@@ -174,10 +174,36 @@ def test_deletion_forgets_the_record_never_the_opt_out():
     assert any("on_exit=keep" in e.detail for e in kept.events)
     removed = rules.decide(memory, [seen(LEAD, True, 30, live=False)],
                            ctx(CRM, on_exit_remove=True))
-    assert removed.contact_action == rules.DELETE and CONTACT not in removed.memory.records
+    assert removed.contact_action == rules.DELETE and not removed.memory.records[CONTACT].live
     assert removed.memory.agreed is True
     reborn = rules.decide(removed.memory, [seen(LEAD2, False, 40)], ctx(CRM), "p", EMAIL)
     assert writes(reborn) == [(CONTACT, True, "R5")]  # re-created opted out (R4)
+    assert reborn.contact_action == rules.UPSERT and reborn.memory.records[CONTACT].live
+
+
+def test_a_replayed_exit_deletes_the_contact_again():
+    # the run that deleted the contact died before the target wrote (or failed there): the
+    # tap's bookmark did not move, so the next run reads the same exit; chaos suite finding
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(10)),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(20)))
+    exit_ = [seen(LEAD, False, 30, live=False)]
+    removed = rules.decide(memory, exit_, ctx(CRM, on_exit_remove=True))
+    replay = rules.decide(removed.memory, exit_, ctx(CRM, on_exit_remove=True))
+    assert replay.contact_action == rules.DELETE
+    assert any(e.rule == "R7" and "deletion sent again" in e.detail for e in replay.events)
+    quiet = rules.decide(replay.memory, [], ctx(CRM, on_exit_remove=True))
+    assert quiet.contact_action == rules.NONE and quiet.writes == []
+
+
+def test_a_contact_created_again_after_the_sync_deleted_it_is_a_new_record():
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(10)),
+                    RecordMemory(CONTACT, observed=True, observed_at=at(20)))
+    removed = rules.decide(memory, [seen(LEAD, True, 30, live=False)],
+                           ctx(CRM, on_exit_remove=True))
+    # someone creates the contact again in the platform, subscribed: a new record never
+    # re-subscribes (R4), so the person stays opted out
+    again = rules.decide(removed.memory, [seen(CONTACT, False, 40)], ctx(PLATFORM))
+    assert again.memory.agreed is True and again.memory.records[CONTACT].live
 
 
 # R5: every record of the person
@@ -263,3 +289,28 @@ def test_a_write_by_address_ends_when_the_crm_is_read():
 
 def test_writes_name_the_rule_that_asked_for_them():
     assert Write(LEAD, True, "R5").rule == "R5"
+
+
+def test_a_re_subscribe_a_case_twin_never_confirms_is_given_up_once():
+    # chaos suite finding: `Z@x` re-subscribed by address reached its older twin `z@x`, so
+    # the write to `Z@x` was sent on every run, never quiet
+    twin = autopilot.key("A@x.io")
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(10)),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(20)),
+                    RecordMemory(twin, observed=True, observed_at=at(20), pending=False,
+                                 pending_at=at(30), pending_run=0))
+    retried = rules.decide(memory, [], ctx(CRM, reads=1))
+    assert writes(retried) == [(twin, False, "R7")]  # a platform that re-subscribes by id
+    given_up = rules.decide(memory, [], ctx(CRM, reads=1, resubscribes_case_twins=False))
+    assert writes(given_up) == []
+    assert [e.rule for e in given_up.events] == ["R7"]
+    assert "only in case" in given_up.events[0].detail
+    assert given_up.memory.records[twin].pending is None
+    later = rules.decide(given_up.memory, [], ctx(CRM, reads=2, resubscribes_case_twins=False))
+    assert writes(later) == [] and later.events == []
+    # the first write is sent: if this is the older twin, Autopilot applies it
+    fresh = person(False, RecordMemory(LEAD, observed=False, observed_at=at(10)),
+                   RecordMemory(CONTACT, observed=False, observed_at=at(20)),
+                   RecordMemory(twin, observed=True, observed_at=at(20)))
+    first = rules.decide(fresh, [], ctx(CRM, resubscribes_case_twins=False))
+    assert writes(first) == [(twin, False, "R5")]

@@ -51,6 +51,8 @@ RESERVED = frozenset({"Email", "unsubscribed", "lists", "lists_remove", "custom_
 # a list the ledger knows the contact joined is left out of a re-sent profile (joined_lists.py):
 # Autopilot's lists are membership, and each join of an existing contact costs a call
 OMIT_JOINED_LISTS = True
+# `POST /contact/{id}/unsubscribe` names a contact by id; a re-subscribe is an upsert by address
+RESUBSCRIBES_CASE_TWINS = False
 
 _ANY_SCALAR = {"type": ["string", "number", "integer", "boolean", "null"]}
 _STRING_LIST = {"type": ["array", "null"], "items": {"type": "string"}}

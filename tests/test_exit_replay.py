@@ -1,0 +1,33 @@
+"""A contact's deletion under `on_exit=remove` is sent again when the run that sent it did not
+write it (R7, R8).
+
+Found by the chaos suite: a Lead was deleted; the run decided to remove the person's Autopilot
+contact and committed, then the target's call failed. The ledger had already forgotten the
+contact, so the next run (reading the same deleted Lead again, as the tap's bookmark had not
+moved) did nothing, and the contact stayed for good.
+"""
+
+from __future__ import annotations
+
+
+def test_a_deletion_the_target_did_not_write_is_sent_again(systems, meltano):
+    (lead,) = systems.add("Lead", {"LastName": "G", "Company": "C", "Email": "gone@x.io"})
+    systems.add("Lead", {"LastName": "S", "Company": "C", "Email": "stays@x.io"})
+    meltano.extra_env["CONSENT_MAPPER_ON_EXIT"] = "remove"
+    meltano.run("salesforce-to-autopilot")
+    assert {"gone@x.io", "stays@x.io"} <= set(systems.ap())
+
+    systems.delete("Lead", lead)
+    # the mapper decides and commits; the target's first call is refused (a wrong key: 401)
+    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
+    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
+    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    assert "gone@x.io" in systems.ap()
+
+    meltano.run("salesforce-to-autopilot")
+    assert "gone@x.io" not in systems.ap()
+    assert "stays@x.io" in systems.ap()
+    assert "deletion sent again" in systems.history("gone@x.io")
+    systems.reset_counters()
+    meltano.run("salesforce-to-autopilot")  # the bookmark moved: nothing is deleted again
+    assert systems.writes()["platform"] == 0
