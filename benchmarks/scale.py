@@ -96,7 +96,7 @@ def run_job(sandbox: RunningSandbox, project: MeltanoProject, job: str,
     return measured
 
 
-def _run_trivial(folder: Path, records: int, timeout: float) -> Measured:
+def run_trivial(folder: Path, records: int, timeout: float) -> Measured:
     return _measure([str(trivial.meltano()), "run", trivial.JOB], folder,
                     trivial.env(folder, records), None, timeout)
 
@@ -234,8 +234,8 @@ def run(sandbox: RunningSandbox, size: int | None = None) -> dict:
     with tempfile.TemporaryDirectory() as workdir:
         work = Path(workdir)
         folder = trivial.write_project(work / "trivial")
-        trivial_load = _run_trivial(folder, people, timeout)
-        trivial_idle = _run_trivial(folder, 0, timeout)
+        trivial_load = run_trivial(folder, people, timeout)
+        trivial_idle = run_trivial(folder, 0, timeout)
 
         project = MeltanoProject(sandbox, work / "consent", ROOT)
         (work / "consent").mkdir()

@@ -13,7 +13,7 @@ from benchmarks.trivial_pipeline import project as trivial
 @pytest.mark.xdist_group("bench-scale")
 def test_the_trivial_pipeline_moves_its_records_through_meltano_and_is_measured(tmp_path):
     folder = trivial.write_project(tmp_path)
-    measured = scale._run_trivial(folder, 50, timeout=600)
+    measured = scale.run_trivial(folder, 50, timeout=600)
     assert '"metric":"record_count","value":50' in measured.output.replace(" ", "")
     assert "target-trivial" in measured.output
     assert measured.cpu_s > 0 and measured.wall_s > 0
