@@ -5,7 +5,9 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk.sinks import BatchSink
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
 
+from .validation import CompiledValidator
 from .writer import BULK_MAX
 
 if t.TYPE_CHECKING:
@@ -29,6 +31,9 @@ class ContactsSink(BatchSink):
     @property
     def include_sdc_metadata_properties(self) -> bool:
         return True  # keeps `_sdc_deleted_at`, the removal signal; no `_sdc_` key is written
+
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        return CompiledValidator(self.schema) if self.validate_schema else None
 
     def process_batch(self, context: dict) -> None:
         self.writer.write(context.get("records", []))

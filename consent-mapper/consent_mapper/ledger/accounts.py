@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from consent_mapper import clock
 from consent_mapper.ledger.schema import account_members, accounts, people, records
+from consent_mapper.ledger.upsert_dialects import upsert_insert
 
 CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 CRM_SYSTEM, CONTACT = "salesforce", "Contact"
@@ -102,7 +102,7 @@ class AccountLedger:
 def _upsert(c: Connection, table: Table, keys: tuple[str, ...], rows: list[dict]) -> None:
     if not rows:
         return
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}.get(c.dialect.name)
+    insert = upsert_insert(c.dialect.name)
     if insert is None:  # any other database: delete, then insert (inside the run's transaction)
         for row in rows:
             c.execute(table.delete().where(and_(*(table.c[k] == row[k] for k in keys))))
