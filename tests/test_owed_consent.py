@@ -26,3 +26,23 @@ def test_a_profile_resent_before_an_owed_resubscribe_lands_carries_it(systems, m
     meltano.run("consent-sync")
     assert systems.ap()["z@x.io"]["unsubscribed"] is False
     assert set(systems.crm("z@x.io").values()) == {False}
+
+
+def test_a_re_subscribe_cancelling_an_opt_out_that_never_landed_ends(systems, meltano):
+    # chaos suite finding: the re-subscribe reaches a contact that was subscribed all along, so
+    # nothing changes there and no read ever sees it back: it was sent on every run
+    (lead,) = systems.add("Lead", {"LastName": "Y", "Company": "C", "Email": "y@x.io"})
+    meltano.run("consent-sync")
+    meltano.run("consent-sync")
+    systems.edit("Lead", lead, HasOptedOutOfEmail=True)
+    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
+    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
+    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    systems.edit("Lead", lead, HasOptedOutOfEmail=False)
+    meltano.run("consent-sync")
+    meltano.run("consent-sync")
+    systems.reset_counters()
+    meltano.run("consent-sync")
+    assert systems.writes() == {"salesforce": 0, "platform": 0}
+    assert systems.ap()["y@x.io"]["unsubscribed"] is False
+    assert "the write changed nothing there" in systems.history("y@x.io")

@@ -557,6 +557,18 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
                 memory.records[key] = replace(m, pending=None, pending_at=None, prior_at=None,
                                               pending_run=None, writable=False)
                 continue
+            if lost and m.observed == agreed and key.object != BY_EMAIL:
+                # the record held this value when last read, and no read since saw it change
+                # (our older write of the other value did not land either): a write of the value
+                # a record has changes nothing there, so it is never read back. Sent again, it
+                # would be on every run; it ends here (chaos suite finding)
+                out.events.append(AuditEvent(
+                    "R7", agreed, agreed, key,
+                    "write ended: the record holds this value since our last reading, and no "
+                    "read since shows a change, so the write changed nothing there"))
+                memory.records[key] = replace(m, pending=None, pending_at=None, prior_at=None,
+                                              pending_run=None)
+                continue
             if lost and key.object != BY_EMAIL:
                 out.retried += 1
                 out.writes.append(Write(key, agreed, "R7"))

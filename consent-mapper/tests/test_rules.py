@@ -314,3 +314,21 @@ def test_a_re_subscribe_a_case_twin_never_confirms_is_given_up_once():
                    RecordMemory(twin, observed=True, observed_at=at(20)))
     first = rules.decide(fresh, [], ctx(CRM, resubscribes_case_twins=False))
     assert writes(first) == [(twin, False, "R5")]
+
+
+def test_a_write_of_the_value_a_record_holds_ends_when_no_read_shows_a_change():
+    # chaos suite finding: our opt-out to the contact failed, the person re-subscribed, and the
+    # re-subscribe reached a contact that was subscribed all along: no change, so it is never
+    # read back; it was sent on every run
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(30)),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(10), pending=False,
+                                 pending_at=at(40), prior_at=at(20), pending_run=0))
+    decision = rules.decide(memory, [], ctx(CRM, reads=1))
+    assert writes(decision) == []
+    assert [e.rule for e in decision.events] == ["R7"]
+    assert decision.memory.records[CONTACT].pending is None
+    # the other value pending is still sent again: the record may hold our older write
+    other = person(True, RecordMemory(LEAD, observed=True, observed_at=at(30)),
+                   RecordMemory(CONTACT, observed=False, observed_at=at(10), pending=True,
+                                pending_at=at(40), pending_run=0))
+    assert writes(rules.decide(other, [], ctx(CRM, reads=1))) == [(CONTACT, True, "R7")]
