@@ -31,3 +31,13 @@ def test_an_unknown_suite_is_named():
     result = bench("nope")
     assert result.returncode == 2
     assert "unknown suite(s) nope" in result.stderr
+
+
+def test_the_first_load_suite_measures_cpu_beside_the_trivial_pipeline(tmp_path):
+    result = bench("first-load", "--size", "40", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-4000:]
+    first = json.loads((tmp_path / "results.json").read_text())["first-load"]
+    assert first["contacts_with_their_leads_consent"] == 40
+    assert first["autopilot_calls"] <= 5  # one bulk upsert, the list, its members
+    assert first["cpu_s"] > 0 and first["trivial_cpu_s"] > 0 and first["cpu_x_trivial"] > 0
+    assert "target-autopilot" in first["peak_rss_mb"]
