@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import compare
 from .trial import Trial
 
 Print = Callable[[str], None]
@@ -24,6 +25,10 @@ def trial(t: Trial, out: Print = print) -> None:
             fired = "; ".join(x.describe() for x in run.fired) or "no disturbance"
             out(f"  {run.label}: rc={run.returncode} {run.seconds:.1f}s writes={run.writes} "
                 f"[{fired}]")
+    split = sorted(compare.diverged(t.twin or t.undisturbed, d))
+    if split:
+        out(f"  not compared, their edits meant other consent acts in the two worlds: "
+            f"{', '.join(split)}")
     people = []
     for difference in t.differences:
         out(f"  difference {difference.describe()}")
