@@ -79,3 +79,63 @@ def test_a_migrated_ledger_knows_its_contacts_under_their_own_spelling(tmp_path)
         ada = tx.person("ada@x.io")
     ledger.close()
     assert [k.record_id for k in ada.records if k.role == PLATFORM] == ["Ada@X.io"]
+
+
+# Runs in a child process: SIGKILL itself right after the migration's Nth DDL statement,
+# so the kill lands inside the migration, where a crashed first run (or upgrade) would.
+KILL_MID_MIGRATION = """
+import os, signal, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from consent_mapper.ledger.store import open_engine
+
+ddl = 0
+
+@event.listens_for(Engine, "after_cursor_execute")
+def kill_after(conn, cursor, statement, *args):
+    global ddl
+    if statement.lstrip().upper().startswith(("CREATE", "ALTER", "DROP")):
+        ddl += 1
+        if ddl == int(sys.argv[2]):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+open_engine(sys.argv[1])
+"""
+
+
+def _killed_mid_migration(url: str, after_ddl: int) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c", KILL_MID_MIGRATION, url, str(after_ddl)],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+
+
+def test_a_first_run_killed_mid_migration_leaves_a_ledger_the_next_run_opens(tmp_path):
+    path = tmp_path / "ledger.db"
+    _killed_mid_migration(f"sqlite:///{path}", after_ddl=2)
+
+    ledger = Ledger(f"sqlite:///{path}")  # failed before: "table ledger_people already exists"
+    with ledger.transaction() as tx:
+        assert tx.person("ada@x.io").agreed is None
+    ledger.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version_num FROM ledger_alembic_version").fetchone() == (
+        HEAD_REVISION,)
+    db.close()
+
+
+def test_an_upgrade_killed_midway_keeps_the_old_ledger_whole_and_migrates_next_time(tmp_path):
+    path = _copy(tmp_path)
+    _killed_mid_migration(f"sqlite:///{path}", after_ddl=3)
+
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version_num FROM ledger_alembic_version").fetchone() == ("0001",)
+    db.close()
+    ledger = Ledger(f"sqlite:///{path}")
+    with ledger.transaction(commit=False) as tx:
+        assert tx.person("bob@x.io") is not None
+        assert len(tx.history("bob@x.io")) > 0
+    ledger.close()

@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from consent_mapper import clock
 from consent_mapper.ledger.schema import audit, leases, people, records, runs
@@ -71,20 +72,50 @@ def open_engine(url: str) -> Engine:
     engine = create_engine(url, pool_pre_ping=not sqlite_file)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            current = _revision(connection)
+        if current != HEAD_REVISION:
+            _migrate_sqlite(url)
+        return engine
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             # two machines opening a new ledger at once: the second waits and finds it migrated
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": MIGRATION_LOCK})
         if _revision(connection) != HEAD_REVISION:
-            from alembic import command
-            from alembic.config import Config
-
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            _upgrade(connection)
     return engine
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _migrate_sqlite(url: str) -> None:
+    """Migrate a SQLite ledger in one transaction: all of it or nothing.
+
+    pysqlite opens a transaction only before INSERT/UPDATE/DELETE, so alembic's CREATE TABLEs
+    would each commit on their own: a run killed mid-migration left tables with no revision
+    stamped, and every later run failed on "table already exists". Here the driver's own
+    transaction handling is off and the migration runs inside one BEGIN IMMEDIATE, which also
+    makes a second process opening a new ledger at once wait, then find it migrated.
+    """
+    migrator = create_engine(url, poolclass=NullPool)
+    event.listen(migrator, "connect", _sqlite_own_transactions)
+    event.listen(migrator, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    try:
+        with migrator.begin() as connection:
+            if _revision(connection) != HEAD_REVISION:
+                _upgrade(connection)
+    finally:
+        migrator.dispose()
 
 
 def _revision(connection: Connection) -> str | None:
@@ -100,6 +131,11 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the history command) never block a run
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_own_transactions(dbapi_connection: object, record: object) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
 
 
 class LeaseHeld(RuntimeError):
