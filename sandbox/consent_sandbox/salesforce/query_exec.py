@@ -60,7 +60,9 @@ class QueryRunner:
 
     def matching(self, query: CompiledQuery, include_deleted: bool) -> array | int:
         """The rowids the query selects, in its order (for COUNT(), an int)."""
-        where = [] if include_deleted else ["t0.IsDeleted = 0"]
+        # a User is deactivated, never deleted: it has no IsDeleted to filter on
+        deletable = "isdeleted" in query.obj.by_lower()
+        where = [] if include_deleted or not deletable else ["t0.IsDeleted = 0"]
         if query.where_sql:
             where.append(query.where_sql)
         where_sql = " WHERE " + " AND ".join(where) if where else ""
