@@ -2,43 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
-SCRIPT = Path(sys.executable).parent / "consent-mapper"
-S2A = {"direction": "salesforce_to_autopilot"}
-A2S = {"direction": "autopilot_to_salesforce"}
-
-
-def schema(stream: str) -> dict:
-    return {"type": "SCHEMA", "stream": stream, "key_properties": ["Id"],
-            "schema": {"type": "object", "properties": {"Id": {"type": "string"}}}}
-
-
-def record(stream: str, **values: object) -> dict:
-    return {"type": "RECORD", "stream": stream, "record": values}
-
-
-class Run:
-    def __init__(self, proc: subprocess.CompletedProcess) -> None:
-        self.returncode, self.stderr = proc.returncode, proc.stderr
-        self.messages = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-
-    def by_email(self) -> dict[str, dict]:
-        return {m["record"]["Email"]: m["record"] for m in self.messages
-                if m["type"] == "RECORD" and m["stream"] == "contacts"}
-
-
-def run(config: dict, messages: list[dict], tmp_path: Path) -> Run:
-    """One `consent-mapper` run on the ledger of ``tmp_path``."""
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps({"ledger_url": f"sqlite:///{tmp_path / 'ledger.db'}",
-                                       **config}))
-    lines = "".join(json.dumps(m) + "\n" for m in messages)
-    return Run(subprocess.run([str(SCRIPT), "--config", str(config_file)], input=lines,
-                              capture_output=True, text=True, timeout=60, check=False))
+from .mapper_cli import A2S, S2A, record, run, schema
 
 
 def _first_sync(tmp_path: Path, *, read_back: bool) -> None:
