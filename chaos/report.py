@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import compare
+from .code_version import sync_code_version
 from .trial import Trial
 
 Print = Callable[[str], None]
@@ -69,3 +70,4 @@ def summary(trials: list[Trial], force_after_kill: bool, out: Print = print) -> 
     out(f"trials compared with a twin (a step's sync died before the ledger committed): "
         f"{sum(t.twin is not None for t in trials)}")
     out(f"mean trial {seconds:.0f} s")
+    out(f"sync code {sync_code_version()} (trials on the same version add up)")
