@@ -65,14 +65,15 @@ def now_iso() -> str:
 def open_engine(url: str) -> Engine:
     """An engine for ``url``, its schema migrated to the newest revision."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    sqlite_file = (parsed.get_backend_name() == "sqlite"
+                   and parsed.database not in (None, "", ":memory:"))
+    if sqlite_file:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    sqlite_file = parsed.get_backend_name() == "sqlite"
     # a server connection may idle through a long wait for the lease: checked before reuse
-    engine = create_engine(url, pool_pre_ping=not sqlite_file)
+    engine = create_engine(url, pool_pre_ping=parsed.get_backend_name() != "sqlite")
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    if engine.dialect.name == "sqlite":
+    if sqlite_file:  # (an in-memory database lives in one connection: migrated below)
         with engine.connect() as connection:
             current = _revision(connection)
         if current != HEAD_REVISION:
