@@ -17,17 +17,17 @@ SYNC_CODE = ("api-pacing", "consent-mapper", "salesforce-session", "tap-activeca
              "target-autopilot", "target-salesforce", "meltano.yml")
 
 
-def _git(*args: str) -> str:
-    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True,
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
                           check=True, timeout=60).stdout
 
 
-def sync_code_version(paths: tuple[str, ...] = SYNC_CODE) -> str:
+def sync_code_version(paths: tuple[str, ...] = SYNC_CODE, root: Path = ROOT) -> str:
     """A short hash of the committed files of ``paths`` (tests left out), with "+changed" when
     the work tree differs from them there (those trials ran on code no commit holds)."""
     try:
-        listing = _git("ls-tree", "-r", "HEAD", "--", *paths).splitlines()
-        changed = _git("status", "--porcelain", "--", *paths).splitlines()
+        listing = _git(root, "ls-tree", "-r", "HEAD", "--", *paths).splitlines()
+        changed = _git(root, "status", "--porcelain", "--", *paths).splitlines()
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     files = sorted(line for line in listing if not _is_test(line.split("\t", 1)[1]))
