@@ -41,3 +41,9 @@ def test_the_first_load_suite_measures_cpu_beside_the_trivial_pipeline(tmp_path)
     assert first["autopilot_calls"] <= 5  # one bulk upsert, the list, its members
     assert first["cpu_s"] > 0 and first["trivial_cpu_s"] > 0 and first["cpu_x_trivial"] > 0
     assert "target-autopilot" in first["peak_rss_mb"]
+
+
+def test_new_people_is_refused_outside_the_scale_suite():
+    result = bench("sync", "--new-people")
+    assert result.returncode == 2
+    assert "--new-people runs the scale suite only" in result.stderr

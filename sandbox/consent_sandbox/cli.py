@@ -7,7 +7,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from .settings import SandboxSettings
+from .settings import DEMO_SYSTEMS, SandboxSettings
 
 PORT_HELP = "0 picks a free port; `start` picks one too when this one is taken (`serve` fails)"
 # serve options a detached `start` passes through to `serve`
@@ -17,6 +17,9 @@ SERVE_OPTIONS: list[tuple[str, type, object, str]] = [
     ("--activecampaign-port", int, 8445, PORT_HELP),
     ("--demo-size", int, 0, "persons of demo data loaded into empty stores (0 starts empty)"),
     ("--demo-seed", int, 7, "seed of the demo data"),
+    ("--demo-systems", str, ",".join(DEMO_SYSTEMS),
+     "comma-separated stand-ins the demo data goes into; `salesforce` alone leaves the marketing "
+     "platforms empty, as before a first sync"),
     ("--token-ttl", int, 7200, "seconds a Salesforce access token lives"),
     ("--daily-api-limit", int, 100_000, "Salesforce DailyApiRequests allowance"),
     ("--bulk-pending-polls", int, 1,
@@ -58,6 +61,7 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
         autopilot_port=args.autopilot_port,
         demo_size=args.demo_size,
         demo_seed=args.demo_seed,
+        demo_systems=_demo_systems(args.demo_systems),
         token_ttl_seconds=args.token_ttl,
         daily_api_limit=args.daily_api_limit,
         bulk_pending_polls=args.bulk_pending_polls,
@@ -67,6 +71,15 @@ def _settings(args: argparse.Namespace) -> SandboxSettings:
         activecampaign_list_status_moves_udate=(
             args.activecampaign_list_status_moves_udate.lower() in ("1", "true", "yes")),
     )
+
+
+def _demo_systems(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in DEMO_SYSTEMS]
+    if unknown:
+        raise SystemExit(f"consent-sandbox: --demo-systems: unknown {', '.join(unknown)}; "
+                         f"choose from {', '.join(DEMO_SYSTEMS)}")
+    return names
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -79,9 +79,10 @@ async def serve(settings: SandboxSettings) -> None:
     ca, server_pem = ensure_certificates(settings.state_dir)
     if settings.demo_size:
         people = demo_people(settings.demo_size, settings.demo_seed)
-        salesforce.load_demo(settings, people)
-        autopilot.load_demo(settings, people)
-        activecampaign.load_demo(settings, people)
+        for name, module in (("salesforce", salesforce), ("autopilot", autopilot),
+                             ("activecampaign", activecampaign)):
+            if name in settings.demo_systems:
+                module.load_demo(settings, people)
 
     servers, sockets = [], []
     apis = ((salesforce, settings.salesforce_port), (autopilot, settings.autopilot_port),

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HOST = "127.0.0.1"
+DEMO_SYSTEMS = ("salesforce", "autopilot", "activecampaign")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class SandboxSettings:
     autopilot_port: int = 8444
     demo_size: int = 0
     demo_seed: int = 7
+    demo_systems: tuple[str, ...] = DEMO_SYSTEMS  # the stand-ins the demo data goes into
     token_ttl_seconds: int = 7200
     daily_api_limit: int = 100_000
     bulk_pending_polls: int = 1  # reads of a Bulk job's info that still say InProgress
