@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> None:
             Path(tmp), "--autopilot-rate-limit", "100000", "--daily-api-limit", "100000000",
             *SANDBOX_ARGS.get(name, lambda size: [])(args.size),
             *(scale.NEW_PEOPLE_SANDBOX_ARGS if args.new_people else []),
-            timeout=900,  # demo data of a large size loads before the sandbox answers
+            # demo data of a large size loads before the sandbox answers
+            timeout=max(900.0, (args.size or 0) / 500),
         ) as sandbox:
             results[name] = (scale.run(sandbox, args.size, new_people=True) if args.new_people
                              else SUITES[name](sandbox, args.size))
