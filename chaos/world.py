@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import subprocess
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,8 +90,20 @@ def play(folder: Path, platform: Platform, script: Script, options: Options,
             "TARGET_SALESFORCE_RETRY_BACKOFF_SECONDS": "1",
             **platform.env(),
         })
+        _create_system_database(project)
         return _Player(project, platform, options, committed).play(script, disturb,
                                                                      step_seconds)
+
+
+def _create_system_database(project: MeltanoProject) -> None:
+    """Meltano creates its system database on its first command, one table at a time on SQLite, so
+    a kill then leaves one no later command opens ("table job already exists"). A deployed
+    project's first command is `meltano install` (`make install`), never a scheduled run: each
+    world starts so too, before its first (disturbed) sync."""
+    result = subprocess.run([str(project.meltano), "state", "list"], cwd=project.project_root,
+                            env=project.env(), capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"meltano state list failed:\n{result.stdout}{result.stderr}")
 
 
 class _Player:
