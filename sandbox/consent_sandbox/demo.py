@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Linus", "Radia", "Tim",
          "Frances", "Donald", "Hedy", "Dennis", "Katherine", "John", "Sophie", "Niklaus"]
@@ -18,6 +19,8 @@ DOMAINS = ["example.com", "example.org", "acme.example", "globex.example", "init
 COUNTRIES = ["United States", "Germany", "Australia", "Canada", "France", "Japan"]
 LEAD_STATUSES = ["Open - Not Contacted", "Working - Contacted", "Closed - Converted",
                  "Closed - Not Converted"]
+
+HISTORY = timedelta(days=30)  # the demo people changed over the past month
 
 # Salesforce record kinds a person can have
 LEAD, CONTACT, PERSON_ACCOUNT, CONVERTED_LEAD = "Lead", "Contact", "PersonAccount", "ConvertedLead"
@@ -91,3 +94,11 @@ def demo_people(size: int, seed: int = 7) -> list[DemoPerson]:
             )
         )
     return people
+
+
+def changed_at(index: int, size: int, now: datetime) -> datetime:
+    """When demo person ``index`` of ``size`` last changed: over the past month, 7 s apart, closer
+    in a large org so that none changed in the future (no real record has, and a bookmark past
+    now would pass over every later edit)."""
+    step = min(7.0, (HISTORY - timedelta(hours=1)).total_seconds() / max(size, 1))
+    return now - HISTORY + timedelta(seconds=index * step)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from ..demo import CONTACT, LEAD, PERSON_ACCOUNT, DemoPerson
+from ..demo import CONTACT, HISTORY, LEAD, PERSON_ACCOUNT, DemoPerson, changed_at
 from ..settings import SandboxSettings
 from .account import BOUNCED, SUBSCRIBED, UNSUBSCRIBED
 from .store import Store, account_time
@@ -34,8 +34,8 @@ def load_demo(settings: SandboxSettings, people: list[DemoPerson]) -> None:
 
 
 def _load(store: Store, people: list[DemoPerson]) -> None:
-    start = datetime.now(UTC) - timedelta(days=30)
-    stamp = account_time(start - timedelta(days=300))
+    now = datetime.now(UTC)
+    stamp = account_time(now - HISTORY - timedelta(days=300))
     list_ids = [store.create_list({"name": n, "stringid": n.lower().replace(" ", "-"),
                                    "cdate": stamp, "udate": stamp})["id"] for n in LISTS]
     field_ids = [store.create_field(t, k, t.upper().replace(" ", "_"))["id"] for t, k in FIELDS]
@@ -43,7 +43,7 @@ def _load(store: Store, people: list[DemoPerson]) -> None:
         if not person.in_autopilot or person.email is None:
             continue
         rng = random.Random(person.index)
-        moment = start + timedelta(seconds=person.index * 7)
+        moment = changed_at(person.index, len(people), now)
         doc = store.insert_contact({"email": person.email, "firstName": person.first_name,
                                     "lastName": person.last_name, "orgname": person.company},
                                    moment)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from ..demo import DemoPerson
+from ..demo import DemoPerson, changed_at
 from ..settings import SandboxSettings
 from .store import Store, iso, new_contact_id
 
@@ -22,12 +22,12 @@ def load_demo(settings: SandboxSettings, people: list[DemoPerson]) -> None:
 
 
 def _contacts(people: list[DemoPerson]) -> Iterator[dict]:
-    start = datetime.now(UTC) - timedelta(days=30)
+    now = datetime.now(UTC)
     for person in people:
         if not person.in_autopilot or person.email is None:
             continue
         # spread the history over past weeks, as the Salesforce side does
-        moment = start + timedelta(seconds=person.index * 7)
+        moment = changed_at(person.index, len(people), now)
         stamp = iso(moment)
         doc = {"contact_id": new_contact_id(), "Email": person.email,
                "FirstName": person.first_name, "LastName": person.last_name,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from ..demo import CONTACT, CONVERTED_LEAD, LEAD, PERSON_ACCOUNT, DemoPerson
+from ..demo import CONTACT, CONVERTED_LEAD, LEAD, PERSON_ACCOUNT, DemoPerson, changed_at
 from ..settings import SandboxSettings
 from .bulk_load import insert_rows
 from .schema import format_datetime, make_id
@@ -27,11 +27,11 @@ def load_demo(settings: SandboxSettings, people: list[DemoPerson]) -> None:
 
 
 def _load(store: Store, people: list[DemoPerson]) -> None:
-    start = datetime.now(UTC) - timedelta(days=30)
+    now = datetime.now(UTC)
     rows: dict[str, list[dict]] = {"Lead": [], "Contact": [], "Account": []}
     for person in people:
         # spread the history over the last month, as an org's data would be
-        stamp = format_datetime(start + timedelta(seconds=person.index * 7))
+        stamp = format_datetime(changed_at(person.index, len(people), now))
         base = {"FirstName": person.first_name, "LastName": person.last_name,
                 "CreatedDate": stamp, "LastModifiedDate": stamp, "SystemModstamp": stamp}
         for n, kind in enumerate(person.salesforce):
