@@ -19,4 +19,3 @@ def test_no_person_of_a_million_changed_in_the_future():
     last = changed_at(999_999, 1_000_000, NOW)
     assert NOW - timedelta(hours=2) < last < NOW
     assert changed_at(1, 1_000_000, NOW) > changed_at(0, 1_000_000, NOW)  # still in order
-
