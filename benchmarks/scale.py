@@ -9,7 +9,8 @@ users would). Beside them, in the same run, a trivial singer-sdk tap -> mapper -
 records through `meltano run` (benchmarks/trivial_pipeline), and its start-up with no records.
 
 `--new-people`: the demo people start in Salesforce alone (`--demo-systems salesforce`), so
-the first load creates every Autopilot contact through bulk upserts. With overlapping data a
+the first load creates every Autopilot contact through bulk upserts (a contact's second list
+still joins by call: `_autopilot_list` names one). With overlapping data a
 first load joins each existing contact to the list, one call each (the API's floor), which at
 1,000,000 people takes hours even unthrottled; this variant is how 1,000,000 is measured.
 
