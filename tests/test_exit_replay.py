@@ -31,3 +31,25 @@ def test_a_deletion_the_target_did_not_write_is_sent_again(systems, meltano):
     systems.reset_counters()
     meltano.run("salesforce-to-autopilot")  # the bookmark moved: nothing is deleted again
     assert systems.writes()["platform"] == 0
+
+
+def test_a_deletion_not_written_is_sent_again_beside_a_case_twin(systems, meltano):
+    """Chaos trial stop20h 1: the deleted contact's case twin stayed live in the ledger, so the
+    replayed exit named the twin as the person's contact and nothing was deleted again."""
+    (lead,) = systems.add("Lead", {"LastName": "T", "Company": "C", "Email": "twin@x.io"})
+    systems.ap_add({"Email": "twin@x.io", "unsubscribed": False})
+    systems.ap_add({"Email": "TWIN@X.IO", "unsubscribed": True})
+    meltano.extra_env["CONSENT_MAPPER_ON_EXIT"] = "remove"
+    meltano.run("consent-sync")
+    contacts = {c["Email"] for c in systems.sandbox.admin("autopilot", "GET", "/contacts").json()}
+    assert contacts == {"twin@x.io", "TWIN@X.IO"}
+
+    systems.delete("Lead", lead)
+    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
+    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
+    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    assert "twin@x.io" in systems.ap()
+
+    meltano.run("salesforce-to-autopilot")
+    assert "twin@x.io" not in systems.ap(), systems.history("twin@x.io")
+    assert "deletion sent again" in systems.history("twin@x.io")

@@ -472,14 +472,20 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
         return
     exits = [o.key for o in observations if o.key.role == CRM and not (o.live and o.selected)]
     what = f"no live CRM record left ({', '.join(map(str, exits[:5])) or 'none seen'})"
-    if current is not None and not current.live:
+    removed = contact if current is not None and not current.live else None
+    if removed is None and not had_live_crm:
+        # the exit was decided before; beside a case twin still live, the main contact is the
+        # twin, and the contact that run deleted is another (chaos trial stop20h 1)
+        removed = _deleted_contact(memory, ctx.platform)
+    if removed is not None:
         # deleted by an earlier run. Its exit read again means that run's output was not
         # durably written (the tap's bookmark did not move), so the deletion is sent again (R7)
         if exits and ctx.on_exit_remove:
+            out.contact = removed
             out.events.append(AuditEvent("R7", memory.agreed, memory.agreed, exits[0],
                                          what + "; on_exit=remove: the contact's deletion "
                                          "sent again (the run that sent it may not have "
-                                         "written it)", (contact,)))
+                                         "written it)", (removed,)))
             out.contact_action = DELETE
         return
     if not had_live_crm or current is None:
@@ -497,6 +503,14 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
     else:
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
                                      else None, what + "; on_exit=keep: contact kept"))
+
+
+def _deleted_contact(memory: PersonMemory, platform: str) -> RecordKey | None:
+    """A contact of the platform that the sync deleted (R8), the normalized address first."""
+    deleted = sorted((k for k, m in memory.records.items()
+                      if k.role == PLATFORM and k.system == platform and not m.live),
+                     key=lambda k: (k.record_id != memory.email, k.record_id))
+    return deleted[0] if deleted else None
 
 
 def main_contact_key(memory: PersonMemory, platform: str,

@@ -195,6 +195,25 @@ def test_a_replayed_exit_deletes_the_contact_again():
     assert quiet.contact_action == rules.NONE and quiet.writes == []
 
 
+def test_a_replayed_exit_deletes_the_contact_again_beside_a_live_case_twin():
+    # chaos trial stop20h 1: the twin, still live in the ledger, became the main contact of the
+    # replay, and the deletion was never sent again
+    twin = autopilot.key(EMAIL.upper())
+    memory = person(True, RecordMemory(LEAD, observed=False, observed_at=at(10)),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(20)),
+                    RecordMemory(twin, observed=True, observed_at=at(20)))
+    exit_ = [seen(LEAD, True, 30, live=False)]
+    removed = rules.decide(memory, exit_, ctx(CRM, on_exit_remove=True))
+    assert (removed.contact, removed.contact_action) == (CONTACT, rules.DELETE)
+    replay = rules.decide(removed.memory, exit_, ctx(CRM, on_exit_remove=True))
+    assert (replay.contact, replay.contact_action) == (CONTACT, rules.DELETE)
+    assert [e.targets for e in replay.events if "deletion sent again" in e.detail] == [
+        (CONTACT,)]
+    # without the exit read again (the bookmark moved), nothing is deleted
+    quiet = rules.decide(replay.memory, [], ctx(CRM, on_exit_remove=True))
+    assert quiet.contact_action == rules.NONE
+
+
 def test_a_contact_created_again_after_the_sync_deleted_it_is_a_new_record():
     memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(10)),
                     RecordMemory(CONTACT, observed=True, observed_at=at(20)))
