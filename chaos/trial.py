@@ -44,6 +44,8 @@ class Trials:
         self.platform, self.options = platform, options
         self.seed, self.people, self.steps, self.scripts = seed, people, steps, max(1, scripts)
         self.workdir, self.keep = workdir, keep
+        if workdir is not None:
+            workdir.mkdir(parents=True, exist_ok=True)  # else every trial breaks at its start
         # disturbances drawn within this many seconds of each sync instead of within the time
         # it took undisturbed: then both worlds of a trial play at once
         self.step_seconds = step_seconds

@@ -99,3 +99,14 @@ def test_people_whose_edits_meant_other_acts_are_not_compared():
     shaken.acts = {"a@x.io": [("out", 0)], "b@x.io": [("out", 0)]}
     assert diverged(calm, shaken) == {"a@x.io"}
     assert {d.person for d in differences(calm, shaken)} == {"b@x.io"}
+
+
+def test_a_workdir_that_does_not_exist_yet_is_created(tmp_path):
+    from chaos.platforms import Autopilot
+    from chaos.trial import Trials
+    from chaos.world import Options
+
+    workdir = tmp_path / "chaos" / "work"
+    Trials(Autopilot(), Options(), seed="w", people=1, steps=1, scripts=1, workdir=workdir,
+           keep=False)
+    assert workdir.is_dir()
