@@ -10,6 +10,13 @@ moved) did nothing, and the contact stayed for good.
 from __future__ import annotations
 
 
+def _exit_decided_but_not_written(meltano) -> None:
+    """The mapper decides and commits; the target's first call is refused (a wrong key: 401)."""
+    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
+    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
+    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+
+
 def test_a_deletion_the_target_did_not_write_is_sent_again(systems, meltano):
     (lead,) = systems.add("Lead", {"LastName": "G", "Company": "C", "Email": "gone@x.io"})
     systems.add("Lead", {"LastName": "S", "Company": "C", "Email": "stays@x.io"})
@@ -18,10 +25,7 @@ def test_a_deletion_the_target_did_not_write_is_sent_again(systems, meltano):
     assert {"gone@x.io", "stays@x.io"} <= set(systems.ap())
 
     systems.delete("Lead", lead)
-    # the mapper decides and commits; the target's first call is refused (a wrong key: 401)
-    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
-    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
-    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    _exit_decided_but_not_written(meltano)
     assert "gone@x.io" in systems.ap()
 
     meltano.run("salesforce-to-autopilot")
@@ -45,9 +49,7 @@ def test_a_deletion_not_written_is_sent_again_beside_a_case_twin(systems, meltan
     assert contacts == {"twin@x.io", "TWIN@X.IO"}
 
     systems.delete("Lead", lead)
-    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
-    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
-    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    _exit_decided_but_not_written(meltano)
     assert "twin@x.io" in systems.ap()
 
     meltano.run("salesforce-to-autopilot")
