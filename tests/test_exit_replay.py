@@ -21,7 +21,7 @@ def test_a_deletion_the_target_did_not_write_is_sent_again(systems, meltano):
     (lead,) = systems.add("Lead", {"LastName": "G", "Company": "C", "Email": "gone@x.io"})
     systems.add("Lead", {"LastName": "S", "Company": "C", "Email": "stays@x.io"})
     meltano.extra_env["CONSENT_MAPPER_ON_EXIT"] = "remove"
-    meltano.run("salesforce-to-autopilot")
+    meltano.run("consent-sync")  # read back: removable (test_exit_before_platform_read.py)
     assert {"gone@x.io", "stays@x.io"} <= set(systems.ap())
 
     systems.delete("Lead", lead)

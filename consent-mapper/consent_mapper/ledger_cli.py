@@ -15,6 +15,7 @@ import sys
 from consent_mapper.addresses import InvalidEmail, normalize_email
 from consent_mapper.ledger.store import Ledger
 from consent_mapper.ledger.transfer import TargetNotEmpty, copy_ledger
+from consent_mapper.rules import PLATFORM
 from consent_mapper.settings import default_ledger_url
 
 
@@ -35,7 +36,9 @@ def history(ledger: Ledger, email: str) -> int:
           + (f", latest opt-out {person.opted_out_at}" if person.opted_out_at else ""))
     for key, record in sorted(person.records.items(), key=lambda kv: str(kv[0])):
         pending = "" if record.pending is None else f", pending write {_state(record.pending)}"
-        flags = "" if record.live else " (deleted or out of selection)"
+        flags = (" (deleted)" if not record.live else "" if record.selected
+                 else " (removal waiting for a read of it)" if key.role == PLATFORM
+                 else " (out of selection)")
         print(f"  {key.system} {key.object} {key.record_id}: observed "
               f"{_state(record.observed)}{pending}{flags}")
     if not events:

@@ -309,9 +309,12 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
         elif old is not None and old.selected and not seen.selected and seen.live:
             out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, seen.key,
                                          "record left the selection criteria; consent kept"))
+        # a platform contact's `selected` is the sync's own mark (a removal waiting, R8)
+        selected = old.selected if old is not None and seen.key.role == PLATFORM \
+            else seen.selected
         records[seen.key] = RecordMemory(
             seen.key, observed, observed_at, pending, pending_at, prior_at, pending_run,
-            seen.live, seen.selected, seen.writable,
+            seen.live, selected, seen.writable,
             seen.native_id or (old.native_id if old else None),
             seen.platform_state or (old.platform_state if old else None))
 
@@ -463,6 +466,12 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
         if current is None or not current.live:
             # new, or re-created after the sync deleted it: born with the agreed state (R4)
             memory.records[contact] = RecordMemory(contact)
+        elif not current.selected:
+            memory.records[contact] = replace(current, selected=True)
+            out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, contact,
+                                         "a live CRM record is selected again: the contact's "
+                                         "removal, waiting for its consent to be read, is "
+                                         "dropped"))
         if profile_digest is not None and (profile_digest != memory.profile_hash
                                            or not memory.profile_confirmed):
             # an unconfirmed profile is sent again: the run that sent it may have failed
@@ -472,6 +481,9 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
         return
     exits = [o.key for o in observations if o.key.role == CRM and not (o.live and o.selected)]
     what = f"no live CRM record left ({', '.join(map(str, exits[:5])) or 'none seen'})"
+    if current is not None and current.live and not current.selected:
+        _waiting_removal(out, contact, current, ctx)
+        return
     removed = contact if current is not None and not current.live else None
     if removed is None and not had_live_crm:
         # the exit was decided before; beside a case twin still live, the main contact is the
@@ -490,19 +502,56 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
         return
     if not had_live_crm or current is None:
         return  # never synced from the CRM: the sync does not own (or remove) this contact
-    if ctx.on_exit_remove:
+    if ctx.on_exit_remove and not memory.agreed and _never_read_there(current):
+        # its opt-out, if it holds one, is known nowhere else: deleted now, it would be lost,
+        # and a record created later born subscribed (property test, chaos trial stop21j 4)
+        out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
+                                     else None, what + f"; on_exit=remove: {ctx.platform} "
+                                     "was never read for this contact, so its removal waits "
+                                     "until a read of it has seen its consent"))
+        memory.records[contact] = replace(current, selected=False)
+    elif ctx.on_exit_remove:
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
                                      else None, what + "; on_exit=remove: contact deleted, "
                                      "consent kept in the ledger", (contact,)))
-        out.contact_action = DELETE
-        # kept as deleted, so that a replay of this exit deletes it again; re-created later,
-        # it is born with the agreed state (R4)
-        memory.records[contact] = replace(current, live=False, pending=None, pending_at=None,
-                                          prior_at=None, pending_run=None)
-        memory.profile_hash, memory.profile_confirmed = None, False
+        _remove(out, contact, current)
     else:
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
                                      else None, what + "; on_exit=keep: contact kept"))
+
+
+def _never_read_there(memory: RecordMemory) -> bool:
+    """No read of the platform has shown this contact (its consent, or that it has none)."""
+    return memory.observed is None and memory.native_id is None
+
+
+def _remove(out: Decision, contact: RecordKey, current: RecordMemory) -> None:
+    out.contact, out.contact_action = contact, DELETE
+    # kept as deleted, so that a replay of this exit deletes it again; re-created later, it is
+    # born with the agreed state (R4)
+    out.memory.records[contact] = replace(current, live=False, selected=True, pending=None,
+                                          pending_at=None, prior_at=None, pending_run=None)
+    out.memory.profile_hash, out.memory.profile_confirmed = None, False
+
+
+def _waiting_removal(out: Decision, contact: RecordKey, current: RecordMemory,
+                     ctx: Context) -> None:
+    """A removal that waited for the contact's consent to be read (R8): done once it was."""
+    memory = out.memory
+    if _never_read_there(current) and not memory.agreed:
+        return  # the ledger holds the opt-out once agreed: nothing is lost by deleting
+    if not ctx.on_exit_remove:
+        memory.records[contact] = replace(current, selected=True)
+        out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, contact,
+                                     "on_exit=keep now: the contact's waiting removal is "
+                                     "dropped, contact kept"))
+        return
+    state = "opted out" if memory.agreed else "no opt-out"
+    out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, contact,
+                                 f"the person's consent known ({state}); on_exit=remove: the "
+                                 "waiting removal done, contact deleted, consent kept in the "
+                                 "ledger", (contact,)))
+    _remove(out, contact, current)
 
 
 def _deleted_contact(memory: PersonMemory, platform: str) -> RecordKey | None:

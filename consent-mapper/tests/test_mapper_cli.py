@@ -96,6 +96,11 @@ def deleted_run(on_exit: str, tmp_path: Path, *live: dict) -> Run:
     first = run(S2A, [schema("Lead"), record("Lead", Id="00Q1", Email="gone@x.io"),
                       record("Lead", Id="00Q2", Email="out@x.io")], tmp_path)
     assert len(first.records()) == 2, first.stderr
+    # the contacts are read back: a contact never read is not removed (its opt-out unknown)
+    read = run(A2S, [schema("contacts"),
+                     record("contacts", contact_id="person_1", Email="gone@x.io"),
+                     record("contacts", contact_id="person_2", Email="out@x.io")], tmp_path)
+    assert read.returncode == 0, read.stderr
     return run({**S2A, "on_exit": on_exit}, [
         schema("Lead"),
         record("Lead", Id="00Q1", Email="gone@x.io", IsDeleted=True),
@@ -114,6 +119,25 @@ def test_on_exit_remove_deletes_people_with_no_live_record(tmp_path):
     # a live Contact of the same person was seen: kept, but it leaves the Leads list
     assert "_sdc_deleted_at" not in contacts["out@x.io"]
     assert contacts["out@x.io"]["lists_remove"] == ["Salesforce Leads"]
+
+
+def test_on_exit_remove_waits_for_a_read_of_a_contact_never_read(tmp_path):
+    first = run(S2A, [schema("Lead"), record("Lead", Id="00Q1", Email="gone@x.io")], tmp_path)
+    assert len(first.records()) == 1, first.stderr
+    exit_ = [schema("Lead"), record("Lead", Id="00Q1", Email="gone@x.io", IsDeleted=True)]
+    waits = run({**S2A, "on_exit": "remove"}, exit_, tmp_path)
+    assert waits.returncode == 0 and waits.records() == [], waits.stderr
+    trail = history(tmp_path, "gone@x.io")
+    assert "removal waits" in trail and "(removal waiting for a read of it)" in trail
+    # the read finds the opt-out nobody had read: it is kept, then the contact removed
+    run(A2S, [schema("contacts"), record("contacts", contact_id="person_1", Email="gone@x.io",
+                                          unsubscribed=True)], tmp_path)
+    done = run({**S2A, "on_exit": "remove"}, [schema("Lead")], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert set(done.by_email()["gone@x.io"]) == {"Email", "_sdc_deleted_at"}
+    trail = history(tmp_path, "gone@x.io")
+    assert "agreed opted out" in trail and "R4: opted in -> opted out" in trail
+    assert "waiting removal done, contact deleted" in trail
 
 
 def test_on_exit_keep_emits_nothing_for_exits_but_counts_them(tmp_path):

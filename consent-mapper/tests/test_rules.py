@@ -214,6 +214,47 @@ def test_a_replayed_exit_deletes_the_contact_again_beside_a_live_case_twin():
     assert quiet.contact_action == rules.NONE
 
 
+def test_the_removal_of_a_contact_never_read_waits_until_its_consent_is_read():
+    # property test and chaos trial stop21j 4: the CRM was read first, the contact never; it
+    # held the only opt-out, and deleting it unread lost that opt-out everywhere
+    first = rules.decide(person(None), [seen(LEAD, False, 10)], ctx(CRM), "p", EMAIL)
+    assert first.memory.records[CONTACT].observed is None
+    exit_ = [seen(LEAD, False, 30, live=False)]
+    waits = rules.decide(first.memory, exit_, ctx(CRM, on_exit_remove=True))
+    assert waits.contact_action == rules.NONE and waits.memory.records[CONTACT].live
+    assert any("removal waits" in e.detail for e in waits.events)
+    replay = rules.decide(waits.memory, exit_, ctx(CRM, on_exit_remove=True))
+    assert replay.contact_action == rules.NONE
+    # the platform read shows the opt-out: it counts (R1/R8), then the removal is done
+    read = rules.decide(replay.memory, [seen(CONTACT, True, 40)], ctx(PLATFORM))
+    assert read.memory.agreed is True
+    done = rules.decide(read.memory, [], ctx(CRM, on_exit_remove=True))
+    assert (done.contact, done.contact_action) == (CONTACT, rules.DELETE)
+    assert done.memory.agreed is True and not done.memory.records[CONTACT].live
+    quiet = rules.decide(done.memory, [], ctx(CRM, on_exit_remove=True))
+    assert quiet.contact_action == rules.NONE
+
+
+def test_a_waiting_removal_is_dropped_when_a_crm_record_is_selected_again():
+    first = rules.decide(person(None), [seen(LEAD, False, 10)], ctx(CRM), "p", EMAIL)
+    waits = rules.decide(first.memory, [seen(LEAD, False, 30, selected=False)],
+                         ctx(CRM, on_exit_remove=True))
+    back = rules.decide(waits.memory, [seen(LEAD, False, 40)], ctx(CRM, on_exit_remove=True))
+    assert back.contact_action == rules.UPSERT and back.memory.records[CONTACT].selected
+    assert any("removal, waiting" in e.detail for e in back.events)
+    # read later, the contact stays the person's, unmarked
+    read = rules.decide(back.memory, [seen(CONTACT, False, 50)], ctx(PLATFORM))
+    assert read.memory.records[CONTACT].selected and read.memory.records[CONTACT].live
+
+
+def test_a_contact_read_before_the_exit_is_removed_at_once():
+    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(10)),
+                    RecordMemory(CONTACT, observed=False, observed_at=at(20)))
+    removed = rules.decide(memory, [seen(LEAD, False, 30, live=False)],
+                           ctx(CRM, on_exit_remove=True))
+    assert removed.contact_action == rules.DELETE
+
+
 def test_a_contact_created_again_after_the_sync_deleted_it_is_a_new_record():
     memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(10)),
                     RecordMemory(CONTACT, observed=True, observed_at=at(20)))

@@ -311,7 +311,8 @@ class LedgerTransaction:
         """People whose records need a decision though the source brought nothing of them.
 
         A target record that disagrees with the agreed state (born after the agreement, R4), a
-        pending write that a read of the target system did not see back (R7), and in a CRM read,
+        pending write that a read of the target system did not see back (R7), a platform
+        contact whose removal waited until a read showed its consent (R8), and in a CRM read,
         every write by address (it ends when the CRM is read).
         """
         disagree = and_(records.c.pending.is_(None), people.c.agreed.is_not(None), or_(
@@ -323,7 +324,11 @@ class LedgerTransaction:
         in_target = and_(records.c.role == target_role, records.c.live.is_(True),
                          records.c.writable.is_(True), or_(disagree, lost))
         if target_role == PLATFORM:
-            in_target = and_(in_target, records.c.system == target_system)
+            # a removal under on_exit=remove that waited for the contact to be read (R8)
+            waiting = and_(records.c.selected.is_(False), or_(records.c.observed.is_not(None),
+                                                              records.c.native_id.is_not(None)))
+            in_target = and_(records.c.system == target_system, or_(in_target, and_(
+                records.c.role == PLATFORM, records.c.live.is_(True), waiting)))
         wanted = or_(in_target, records.c.object == BY_EMAIL) if crm_read_run else in_target
         query = (select(records.c.email).distinct()
                  .join(people, people.c.email == records.c.email).where(wanted))
