@@ -72,11 +72,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 class PeakMemory:
-    """Samples the tree under `root` in a thread; `peaks_mb` maps executable name -> MB."""
+    """Samples the tree under `root` in a thread; `peaks_mb` maps executable name -> MB, and
+    `cpu_by_name` the CPU seconds last seen of each process, summed by name (a process's last
+    interval before it ends is not seen: the totals come from rusage, this is the split)."""
 
     def __init__(self, root: int, interval: float = 0.2) -> None:
         self.root, self.interval = root, interval
         self.peaks_kb: dict[str, int] = {}
+        self._cpu: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="peak-memory", daemon=True)
 
@@ -100,6 +103,17 @@ class PeakMemory:
             if seen:
                 name, kb = seen
                 self.peaks_kb[name] = max(self.peaks_kb.get(name, 0), kb)
+                try:
+                    self._cpu[pid] = (name, cpu_seconds(pid))
+                except (OSError, IndexError):  # gone since
+                    pass
+
+    @property
+    def cpu_by_name(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for name, cpu in self._cpu.values():
+            totals[name] = totals.get(name, 0.0) + cpu
+        return {name: round(cpu, 1) for name, cpu in sorted(totals.items())}
 
     @property
     def peaks_mb(self) -> dict[str, float]:

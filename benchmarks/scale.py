@@ -60,6 +60,7 @@ class Measured:
     cpu_s: float  # every process the run started, children included
     sandbox_cpu_s: float
     peak_rss_mb: dict[str, float]
+    cpu_by_process: dict[str, float] = field(default_factory=dict)  # sampled split of cpu_s
     calls: dict[str, int] = field(default_factory=dict)  # system -> API calls
     by_endpoint: dict[str, dict[str, int]] = field(default_factory=dict)
     output: str = ""
@@ -85,7 +86,7 @@ def _measure(cmd: list[str], cwd: Path, env: dict[str, str], sandbox: RunningSan
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     sandbox_cpu = cpu_seconds(sandbox.process.pid) - sandbox_before if sandbox else 0.0
-    return Measured(wall, cpu, sandbox_cpu, memory.peaks_mb, output=output)
+    return Measured(wall, cpu, sandbox_cpu, memory.peaks_mb, memory.cpu_by_name, output=output)
 
 
 def run_job(sandbox: RunningSandbox, project: MeltanoProject, job: str,
@@ -202,7 +203,7 @@ def _row(step: str, m: Measured, people: int, yardstick: Measured) -> dict:
            "sandbox_cpu_s": round(m.sandbox_cpu_s, 1),
            "wall_x_trivial": round(m.wall_s / yardstick.wall_s, 2),
            "cpu_x_trivial": round(m.cpu_s / yardstick.cpu_s, 2),
-           "peak_rss_mb": m.peak_rss_mb,
+           "peak_rss_mb": m.peak_rss_mb, "cpu_s_by_process": m.cpu_by_process,
            "max_peak_rss_mb": max(m.peak_rss_mb.values(), default=0.0)}
     if ap is not None:
         row.update({
@@ -231,6 +232,10 @@ def table(rows: list[dict]) -> str:
         lines.append(" ".join(f"{str(row.get(key, '-')):<{width}}" for key, _, width in COLUMNS))
     lines.append("peak RSS per process (MB):")
     lines += [f"  {row['step']}: " + ", ".join(f"{k} {v}" for k, v in row["peak_rss_mb"].items())
+              for row in rows]
+    lines.append("CPU s per process (sampled):")
+    lines += [f"  {row['step']}: " + ", ".join(f"{k} {v}" for k, v in
+                                               row.get("cpu_s_by_process", {}).items())
               for row in rows]
     return "\n".join(lines)
 
