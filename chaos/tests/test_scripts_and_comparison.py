@@ -27,6 +27,14 @@ def test_a_script_edits_only_records_it_created_before():
                 created.update(v for k, v in action.args.items() if k == "new_contact")
 
 
+def test_no_script_creates_two_autopilot_contacts_spelt_alike():
+    # Autopilot upserts by address: two contacts of one address differ at least in case
+    for seed in [*range(300), "stop22d:script:0"]:
+        spellings = [a.args["email"] for step in generate(str(seed), 8, 4).steps
+                     for a in step if a.kind == "ap_create"]
+        assert len(spellings) == len(set(spellings)), seed
+
+
 def _outcome(records: dict, agreed: dict, quiet: bool = True) -> Outcome:
     return Outcome(records, agreed, [], quiet, [])
 
