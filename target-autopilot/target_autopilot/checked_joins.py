@@ -8,8 +8,9 @@ read once (`total_contacts`, first page of `GET /list/{id}/contacts`) when the j
 one of them joined. Otherwise the ones not seen among the members are joined by one call each,
 or, when that would cost more calls than reading the list, the list is read and only the missing
 ones are joined. A second list of the same contact cannot ride on the upsert: it is joined at the
-settle the same way. A first load of 10,000 new contacts into one list costs its 100 upserts plus
-two calls.
+settle the same way, except that a list the run knows whole (created by it, or read whole) is not
+read again for them: they are known to be missing. A first load of 10,000 new contacts into one
+list costs its 100 upserts plus two calls.
 
 Membership changed by someone else between the count reads can hide a missing join only if it
 adds exactly as many members as joins were missed; the next run's settle sees it again.
@@ -108,10 +109,12 @@ class CheckedJoins:
             tracked.emails |= tracked.pending  # every one of them joined inside its upsert
             tracked.pending.clear()
         todo = (tracked.pending | tracked.deferred) - seen
+        # a list known whole has no member the run has not seen: its deferred joins are missing
+        unsure = todo - tracked.deferred if tracked.complete else todo
         rest_pages = max(0, math.ceil((total if isinstance(total, int) else 0) / PAGE) - 1)
-        read_whole = bool(todo) and len(todo) > rest_pages and bool(first.get("bookmark"))
+        read_whole = bool(unsure) and len(unsure) > rest_pages and bool(first.get("bookmark"))
         if read_whole:
-            found, rest = self._rest(list_id, first, todo)
+            found, rest = self._rest(list_id, first, unsure)
             todo -= found
             if rest is not None:
                 tracked.emails, tracked.complete = seen | rest, True
@@ -128,7 +131,7 @@ class CheckedJoins:
             tracked.emails.add(email)
             joined += 1
         # exact only when every join was of a contact known to be missing
-        exact = isinstance(total, int) and (not todo or (read_whole and joined == len(todo)))
+        exact = isinstance(total, int) and (read_whole or not unsure) and joined == len(todo)
         tracked.count = total + joined if exact and isinstance(total, int) else None
         if len(tracked.emails) > MAX_KNOWN:
             tracked.emails, tracked.complete = set(), False

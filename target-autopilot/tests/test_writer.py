@@ -176,3 +176,28 @@ def test_checked_joins_forget_members_past_max_known_and_still_check_a_contact_s
     assert api.request_history[-2].json()["contacts"][0]["_autopilot_list"] == "contactlist_new"
     assert calls(api)[-1] == "GET /list/contactlist_new/contacts"  # seen there: no join call
     assert w.failures == [] and len(tracked.emails) <= 2
+
+
+def test_checked_joins_into_a_list_known_whole_read_no_more_than_its_first_page(api):
+    # "New" is created by the run and filled by 150 upserts: every member is known. Its joins by
+    # call for 150 more contacts (whose upserts carried "Old") need no second page of it.
+    first = [{"Email": f"p{i}@x.io"} for i in range(100)]
+    api.get(f"{BASE}/list/contactlist_new/contacts",
+            json={"contacts": first, "total_contacts": 150, "bookmark": "p99@x.io"})
+    page_two = api.get(f"{BASE}/list/contactlist_new/contacts/p99@x.io",
+                       json={"contacts": [{"Email": f"p{i}@x.io"} for i in range(100, 150)],
+                             "total_contacts": 150})
+    api.get(f"{BASE}/list/contactlist_old/contacts", [
+        {"json": {"contacts": [], "total_contacts": 0}},
+        {"json": {"contacts": [], "total_contacts": 150, "bookmark": "q99@x.io"}}])
+    w = writer()
+    w.write([{"Email": f"p{i}@x.io", "lists": ["New"]} for i in range(150)])
+    w.settle()
+    w.write([{"Email": f"q{i}@x.io", "lists": ["Old", "New"]} for i in range(150)])
+    w.settle()
+    joins = [c for c in calls(api) if c.startswith("POST /list/contactlist_new/contact/")]
+    assert len(joins) == 150 and not page_two.called
+    assert calls(api).count("GET /list/contactlist_new/contacts") == 2
+    tracked = w.joins._lists["contactlist_new"]
+    assert (tracked.complete, tracked.count, len(tracked.emails)) == (True, 300, 300)
+    assert w.failures == []
