@@ -123,6 +123,7 @@ class Reconciler:
 
         if self.ctx.source == PLATFORM and observations and memory.profile_hash is not None:
             memory.profile_confirmed = True  # the contact we upserted was read back
+            memory.lists_confirmed = True
         _adopt_legacy_spellings(memory, observations)
         observations = [self._with_state(memory, o) for o in observations]
         decision = rules.decide(memory, observations, self.ctx, digest,
@@ -175,6 +176,8 @@ class Reconciler:
                 if profile is not None and getattr(adapter, "OMIT_JOINED_LISTS", False):
                     doc = joined_lists.without_joined(
                         doc, joined_lists.already_joined(before, contact, profile))
+                if doc.get("lists"):
+                    memory.lists_confirmed = False  # until a read shows the upsert landed
                 if profile is not None and self.ctx.on_exit_remove and profile.lists_to_leave():
                     doc["lists_remove"] = profile.lists_to_leave()
                 self.counts.profiles_updated += decision.send_profile

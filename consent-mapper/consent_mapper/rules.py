@@ -103,6 +103,7 @@ class PersonMemory:
     opted_out_at: str | None = None  # when the latest deliberate opt-out was made
     profile_hash: str | None = None  # last profile sent to the platform contact
     profile_confirmed: bool = False  # that contact was read back since
+    lists_confirmed: bool = False  # every profile sent with lists was read back since
     records: dict[RecordKey, RecordMemory] = field(default_factory=dict)
 
 

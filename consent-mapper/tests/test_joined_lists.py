@@ -58,3 +58,17 @@ def test_an_unconfirmed_profile_is_sent_again_with_its_lists(tmp_path):
     _first_sync(tmp_path, read_back=False)  # the first run's upsert may have failed
     sent = _contact_changes(tmp_path, MailingCountry="UK")
     assert sent["lists"] == ["Salesforce Contacts"]
+
+
+def test_a_profile_re_sent_without_lists_keeps_them_known_joined_until_its_read_back(tmp_path):
+    # a Lead change re-sends a profile without lists (the Lead's list is joined); the hooks
+    # that would read it back come late, so the next run finds that profile unconfirmed
+    _first_sync(tmp_path, read_back=True)
+    lead = run(S2A, [schema("Lead"), record(
+        "Lead", Id="00Q1", Email="ada@x.io", LastName="Lovelace", Company="Engines",
+        HasOptedOutOfEmail=True, SystemModstamp="2026-01-02T00:00:00Z")], tmp_path)
+    assert "lists" not in lead.by_email()["ada@x.io"]
+    sent = _contact_changes(tmp_path, MailingCountry="UK")
+    # no list went out since the last read back: "Salesforce Contacts" is still joined
+    assert sent == {"Email": "ada@x.io", "LastName": "Lovelace", "MailingCountry": "UK",
+                    "unsubscribed": True}

@@ -39,6 +39,8 @@ def test_release_0_1_ledger_migrates_with_every_person_record_and_decision(tmp_p
         assert after.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == n  # noqa: S608
     after.close()
     assert ada.agreed is True and bob.agreed is True and gone.agreed is False
+    # a profile read back before the upgrade had its lists read back with it (revision 0007)
+    assert (ada.lists_confirmed, bob.lists_confirmed, gone.lists_confirmed) == (True, True, False)
     lead = RecordKey(CRM, "salesforce", "Lead", "00Q2")
     assert bob.records[lead].pending is True  # the unconfirmed write is still owed (R7)
     assert bob.records[lead].observed is False

@@ -26,6 +26,8 @@ people = Table(
     Column("opted_out_at", Text, nullable=True),  # latest deliberate opt-out (ISO-8601)
     Column("profile_hash", Text, nullable=True),  # last profile sent to the platform
     Column("profile_confirmed", Boolean, nullable=False),  # that profile was read back there
+    # every list sent to the contact was in a profile read back since (joined_lists.py)
+    Column("lists_confirmed", Boolean, nullable=False),
     Column("updated_at", Text, nullable=False),
 )
 

@@ -48,12 +48,13 @@ from consent_mapper.rules import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 # the newest migration: a ledger already there is opened without loading alembic (a third of a
 # quiet run's start-up); test_ledger_store checks it against the migrations folder
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 CHUNK = 500  # keys per IN (...) query: well under SQLite's bound-parameter limit
 RECORD_COLUMNS = ("email", "role", "observed", "observed_at", "pending", "pending_at",
                   "prior_at", "pending_run", "live", "selected", "writable", "native_id",
                   "platform_state", "updated_at")
-PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed", "updated_at")
+PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed",
+                  "lists_confirmed", "updated_at")
 # PostgreSQL advisory lock key of the ledger's migrations (there may be no table to lock yet)
 MIGRATION_LOCK = 0x636F6E73656E74  # "consent"
 
@@ -285,6 +286,7 @@ class LedgerTransaction:
                 memory.agreed, memory.opted_out_at = row.agreed, row.opted_out_at
                 memory.profile_hash = row.profile_hash
                 memory.profile_confirmed = bool(row.profile_confirmed)
+                memory.lists_confirmed = bool(row.lists_confirmed)
             for row in self.c.execute(select(records).where(records.c.email.in_(chunk))):
                 found[row.email].records[_key(row)] = _memory(row)
         loaded = {k for m in found.values() for k in m.records}
@@ -338,9 +340,9 @@ class LedgerTransaction:
         """Queue one person's memory; only what changed since ``before`` is written."""
         stamp = self._chunk_stamp()
         state = (memory.agreed, memory.opted_out_at, memory.profile_hash,
-                 memory.profile_confirmed)
+                 memory.profile_confirmed, memory.lists_confirmed)
         if before is None or state != (before.agreed, before.opted_out_at, before.profile_hash,
-                                       before.profile_confirmed):
+                                       before.profile_confirmed, before.lists_confirmed):
             self._people.append({"email": memory.email, **dict(zip(PEOPLE_COLUMNS[:-1], state,
                                                                    strict=True)),
                                  "updated_at": stamp})
