@@ -643,6 +643,18 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
                 continue  # never read there: a re-subscribe is never sent blind (R4)
             if m.observed == agreed:
                 continue
+        elif m.observed is None and not agreed and key.object != BY_EMAIL:
+            # never read there, and our opt-out sent to it was never read back: whether it
+            # landed, or the person opted out there since, no read has shown. A re-subscribe is
+            # never sent blind (R4); our opt-out ends, and the record's next read decides (chaos
+            # trial stop24e 9: the re-subscribe overwrote the person's newer opt-out)
+            out.events.append(AuditEvent(
+                "R4", agreed, agreed, key,
+                "re-subscribe not sent: no read has shown this record's consent, nor our "
+                "opt-out sent to it; its next read decides (an opt-out read there wins)"))
+            memory.records[key] = replace(m, pending=None, pending_at=None, prior_at=None,
+                                          pending_run=None)
+            continue
         # R5; an older unconfirmed write of the other value is remembered (`prior_at`), so
         # that reading it back later is known as ours, not as a change
         prior = m.pending_at if m.pending is not None else None

@@ -300,6 +300,26 @@ def test_a_re_subscribe_travels_but_not_one_older_than_the_opt_out():
     assert [e.rule for e in older.events] == ["R3"]
 
 
+def test_a_re_subscribe_is_not_sent_to_a_contact_whose_consent_no_read_has_shown():
+    # our opt-out to the contact was never read back (chaos trial stop24e 9: its run died, and
+    # no platform read had committed); the Lead then re-subscribes in Salesforce
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(5)),
+                    RecordMemory(CONTACT, pending=True, pending_at=at(6), pending_run=0))
+    memory.opted_out_at = at(5)
+    decision = rules.decide(memory, [seen(LEAD, False, 30)], ctx(CRM, reads=0))
+    assert decision.memory.agreed is False
+    assert writes(decision) == []  # not blind: the person may have opted out there since
+    assert decision.memory.records[CONTACT].pending is None
+    assert any(e.rule == "R4" and "re-subscribe not sent" in e.detail for e in decision.events)
+    # the contact's first read decides: the person's opt-out there wins, and the Lead gets it
+    read = rules.decide(decision.memory, [seen(CONTACT, True, 40)], ctx(PLATFORM))
+    assert read.memory.agreed is True
+    assert writes(read) == [(LEAD, True, "R5")]
+    # read subscribed, it agrees with the re-subscribe and nothing is written
+    quiet = rules.decide(decision.memory, [seen(CONTACT, False, 40)], ctx(PLATFORM))
+    assert quiet.memory.agreed is False and writes(quiet) == []
+
+
 def test_among_changes_an_opt_out_wins():
     memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
                     RecordMemory(LEAD2, observed=True, observed_at=at(5)))

@@ -474,6 +474,12 @@ def _never_read_contact_opted_out() -> tuple[list[SfRecord], list[ApContact], di
             {"on_exit": "remove", "margin": 0, "retry_after_runs": 1, "skew": (0, 0)})
 
 
+def _lead_opted_out_contact_never_read() -> tuple[list[SfRecord], list[ApContact], dict]:
+    return ([SfRecord("00Q00", "Lead", "a@x.io", True, modstamp=0)],
+            [ApContact("person_0", "a@x.io", False, 0)],
+            {"on_exit": "keep", "margin": 0, "retry_after_runs": 1, "skew": (0, 0)})
+
+
 EXAMPLES = int(os.environ.get("CONSENT_PROPERTY_EXAMPLES", "40"))
 
 
@@ -486,6 +492,11 @@ EXAMPLES = int(os.environ.get("CONSENT_PROPERTY_EXAMPLES", "40"))
 # under on_exit=remove deleted the contact, and the opt-out with it (chaos trial stop21j 4)
 @example(initial=_never_read_contact_opted_out(), plan=[("run", S2A, FAIL, 0), ("delete", 0, 0)])
 @example(initial=_never_read_contact_opted_out(), plan=[("run", S2A, OK, 0), ("delete", 0, 0)])
+# chaos trial stop24e 9: our opt-out to a contact no run had read never landed; the Lead then
+# re-subscribed, the person opted out in Autopilot, and the re-subscribe was sent over it, blind
+@example(initial=_lead_opted_out_contact_never_read(),
+         plan=[("run", S2A, FAIL, 0), ("flip", 0, 0, False), ("flip", 0, 1, True),
+               ("run", S2A, OK, 0)])
 def test_any_history_converges_quietly_without_losing_an_opt_out(ledger_url, initial, plan):
     records, contacts, options = initial
     _empty(ledger_url)

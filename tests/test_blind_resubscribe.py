@@ -1,0 +1,36 @@
+"""A re-subscribe is never sent to a contact whose consent no read has shown (R4), even after an
+opt-out of ours was sent to it.
+
+Found by the chaos suite (trial stop24e 9): the first run to commit wrote an opt-out to a
+contact that existed before the sync, and died before the write landed; no run had read
+Autopilot yet. The Lead then re-subscribed in Salesforce, the person opted out in Autopilot, and
+the next run re-subscribed the contact over that opt-out: an opt-in nobody made.
+"""
+
+from __future__ import annotations
+
+
+def test_a_re_subscribe_waits_for_a_read_of_a_contact_never_read(systems, meltano):
+    (lead,) = systems.add("Lead", {"LastName": "R", "Company": "C", "Email": "r@x.io",
+                                   "HasOptedOutOfEmail": True})
+    systems.ap_add({"Email": "r@x.io", "unsubscribed": False})  # before the sync
+    # the mapper decides and commits; the target's first call is refused (a wrong key: 401), so
+    # the opt-out never reaches Autopilot, and no run reads Autopilot
+    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
+    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
+    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    assert systems.ap()["r@x.io"]["unsubscribed"] is False
+
+    systems.edit("Lead", lead, HasOptedOutOfEmail=False)  # re-subscribed in Salesforce
+    systems.ap_edit("r@x.io", unsubscribed=True)  # later, the person opts out in Autopilot
+    meltano.run("salesforce-to-autopilot")
+    assert systems.ap()["r@x.io"]["unsubscribed"] is True  # not re-subscribed blind
+    assert "re-subscribe not sent" in systems.history("r@x.io")
+
+    meltano.run("consent-sync")  # the read finds the opt-out: it is the newer act, and wins
+    assert systems.crm("r@x.io") == {f"Lead {lead}": True}
+    assert systems.ap()["r@x.io"]["unsubscribed"] is True
+    meltano.run("consent-sync")
+    systems.reset_counters()
+    meltano.run("consent-sync")
+    assert systems.writes() == {"salesforce": 0, "platform": 0}
