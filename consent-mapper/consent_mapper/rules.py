@@ -612,26 +612,19 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
                 # this is the older one, which a read would have confirmed): sent again, it
                 # would be on every run. Given up until the contact is read changed (an
                 # observation makes it writable again)
-                out.events.append(AuditEvent(
-                    "R7", agreed, agreed, key,
-                    "write given up: the platform re-subscribes by address only, and another "
-                    "contact's address differs from this one only in case, so the write "
-                    "reached that one; re-subscribe this contact in the platform, or merge "
-                    "the two"))
-                memory.records[key] = replace(m, pending=None, pending_at=None, prior_at=None,
-                                              pending_run=None, writable=False)
+                _end_write(out, key, "R7", "write given up: the platform re-subscribes by "
+                           "address only, and another contact's address differs from this one "
+                           "only in case, so the write reached that one; re-subscribe this "
+                           "contact in the platform, or merge the two", writable=False)
                 continue
             if lost and m.observed == agreed and key.object != BY_EMAIL:
                 # the record held this value when last read, and no read since saw it change
                 # (our older write of the other value did not land either): a write of the value
                 # a record has changes nothing there, so it is never read back. Sent again, it
                 # would be on every run; it ends here (chaos suite finding)
-                out.events.append(AuditEvent(
-                    "R7", agreed, agreed, key,
-                    "write ended: the record holds this value since our last reading, and no "
-                    "read since shows a change, so the write changed nothing there"))
-                memory.records[key] = replace(m, pending=None, pending_at=None, prior_at=None,
-                                              pending_run=None)
+                _end_write(out, key, "R7", "write ended: the record holds this value since our "
+                           "last reading, and no read since shows a change, so the write "
+                           "changed nothing there")
                 continue
             if lost and key.object != BY_EMAIL:
                 out.retried += 1
@@ -648,12 +641,9 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
             # landed, or the person opted out there since, no read has shown. A re-subscribe is
             # never sent blind (R4); our opt-out ends, and the record's next read decides (chaos
             # trial stop24e 9: the re-subscribe overwrote the person's newer opt-out)
-            out.events.append(AuditEvent(
-                "R4", agreed, agreed, key,
-                "re-subscribe not sent: no read has shown this record's consent, nor our "
-                "opt-out sent to it; its next read decides (an opt-out read there wins)"))
-            memory.records[key] = replace(m, pending=None, pending_at=None, prior_at=None,
-                                          pending_run=None)
+            _end_write(out, key, "R4", "re-subscribe not sent: no read has shown this record's "
+                       "consent, nor our opt-out sent to it; its next read decides (an opt-out "
+                       "read there wins)")
             continue
         # R5; an older unconfirmed write of the other value is remembered (`prior_at`), so
         # that reading it back later is known as ours, not as a change
@@ -661,3 +651,11 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
         out.writes.append(Write(key, agreed, "R5"))
         memory.records[key] = replace(m, pending=agreed, pending_at=ctx.now, prior_at=prior,
                                       pending_run=ctx.reads)
+
+
+def _end_write(out: Decision, key: RecordKey, rule: str, detail: str, **changes: bool) -> None:
+    """The write owed to ``key`` ends unsent, and the audit trail says why."""
+    agreed = out.memory.agreed
+    out.events.append(AuditEvent(rule, agreed, agreed, key, detail))
+    out.memory.records[key] = replace(out.memory.records[key], pending=None, pending_at=None,
+                                      prior_at=None, pending_run=None, **changes)
