@@ -93,7 +93,8 @@ def _findings(t: Trial) -> dict:
     return {"trial": t.number, "script": t.script.seed, "seconds": round(t.seconds, 1),
             "faults": d.faults, "expiries": d.expiries, "kills": d.kills,
             "refused": d.refusals, "forced": d.forced,
-            "differences": [x.describe() for x in t.differences], "spurious": t.spurious}
+            "differences": [x.describe() for x in t.differences], "spurious": t.spurious,
+            "read_only": t.read_only or []}
 
 
 if __name__ == "__main__":

@@ -36,9 +36,25 @@ def diverged(undisturbed: Outcome, disturbed: Outcome) -> set[str]:
     return {p for p in people if undisturbed.acts.get(p, []) != disturbed.acts.get(p, [])}
 
 
+def read_only_ends(undisturbed: Outcome, disturbed: Outcome) -> list[str]:
+    """Records that differ only in the value they kept when they became read-only: the write owed
+    to them failed, then they were deleted or converted before it landed, and a world's ledger
+    gave it up (docs/consent-decisions.md, intended). Not differences."""
+    found = []
+    for key in sorted(undisturbed.given_up | disturbed.given_up):
+        before, after = undisturbed.records.get(key), disturbed.records.get(key)
+        if before is None or after is None or before["state"] != after["state"] \
+                or after["state"] == "live" or before["email"] != after["email"]:
+            continue
+        if before["opted_out"] != after["opted_out"]:
+            found.append(key)
+    return found
+
+
 def differences(undisturbed: Outcome, disturbed: Outcome) -> list[Difference]:
     found: list[Difference] = []
     skip = diverged(undisturbed, disturbed)
+    read_only = set(read_only_ends(undisturbed, disturbed))
     if disturbed.blocked_at:
         found.append(Difference("-", f"run {disturbed.blocked_at}", "start", "ran",
                                 "refused: the killed run is still marked running"))
@@ -48,7 +64,7 @@ def differences(undisturbed: Outcome, disturbed: Outcome) -> list[Difference]:
     for key in sorted(set(undisturbed.records) | set(disturbed.records)):
         before, after = undisturbed.records.get(key), disturbed.records.get(key)
         person = (before or after)["person"]
-        if person in skip:
+        if person in skip or key in read_only:
             continue
         if before is None or after is None:
             found.append(Difference(person, key, "state", _presence(before), _presence(after)))

@@ -31,6 +31,7 @@ class Trial:
     # the undisturbed world the disturbed one was compared with when some step's sync committed
     # nothing for a direction (killed or failed before the ledger committed): a twin without it
     twin: Outcome | None = None
+    read_only: list[str] | None = None  # compare.read_only_ends: intended, not differences
 
     @property
     def failed(self) -> bool:
@@ -102,7 +103,8 @@ class Trials:
         if twin is not None:
             spurious["twin"] = compare.spurious_opt_ins(twin)
         trial = Trial(number, script, undisturbed, disturbed, found, spurious,
-                      time.monotonic() - start, folder, twin)
+                      time.monotonic() - start, folder, twin,
+                      compare.read_only_ends(twin or undisturbed, disturbed))
         if not (self.keep or trial.failed):  # a failing trial keeps its runs' logs
             shutil.rmtree(folder, ignore_errors=True)
         return trial

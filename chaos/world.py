@@ -13,7 +13,7 @@ from pathlib import Path
 
 import sqlalchemy
 
-from consent_mapper.ledger.schema import people, runs
+from consent_mapper.ledger.schema import audit, people, runs
 from consent_sandbox.testing import MeltanoProject, running_sandbox
 
 from . import crm
@@ -51,6 +51,9 @@ class Outcome:
     # per person, the consent acts that changed a record in this world: ("out" | "in", step);
     # setting a box to the value it has is no act (R2: nothing changed)
     acts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # records ("salesforce <label>") whose owed write the ledger gave up because the record was
+    # deleted or converted first: read-only, they keep the value they had (intended)
+    given_up: frozenset[str] = frozenset()
 
     @property
     def faults(self) -> int:
@@ -282,7 +285,7 @@ class _Player:
 
     def outcome(self, quiet: bool, seconds: list[float], blocked_at: str = "") -> Outcome:
         return Outcome(self.end_records(), self.agreed(), self.runs, quiet, seconds, blocked_at,
-                       self.skipped, dict(self.committed), self.acts)
+                       self.skipped, dict(self.committed), self.acts, self.given_up())
 
     def end_records(self) -> dict[str, dict]:
         labels = {record_id: label for label, record_id in self.ids.items()}
@@ -299,6 +302,25 @@ class _Player:
                 found[f"{self.platform.name} {address}{suffix}"] = _state(contact | {
                     "state": "live"})
         return found
+
+    def given_up(self) -> frozenset[str]:
+        """The Salesforce records whose owed write ended as read-only (`R7 write given up: the
+        record was deleted` / `... is a converted Lead`), by script label."""
+        path = self.project.workdir / "consent-ledger.db"
+        if not path.exists():
+            return frozenset()
+        labels = {record_id: label for label, record_id in self.ids.items()}
+        engine = sqlalchemy.create_engine(f"sqlite:///{path}")
+        try:
+            if not sqlalchemy.inspect(engine).has_table(audit.name):
+                return frozenset()
+            with engine.connect() as db:
+                sources = db.execute(sqlalchemy.select(audit.c.source).where(
+                    audit.c.rule == "R7", audit.c.detail.like("write given up: the record %")))
+                ids = {source.rsplit(" ", 1)[-1] for (source,) in sources if source}
+        finally:
+            engine.dispose()
+        return frozenset(f"salesforce {labels[i]}" for i in ids if i in labels)
 
     def agreed(self) -> dict[str, bool | None]:
         """The ledger's agreed state per person, read through the mapper's own table."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chaos.compare import differences, diverged, spurious_opt_ins
+from chaos.compare import differences, diverged, read_only_ends, spurious_opt_ins
 from chaos.script import generate
 from chaos.world import Outcome
 
@@ -57,6 +57,21 @@ def test_a_lost_opt_out_names_the_person_the_record_and_both_values():
         "a@x.io: ledger agreed opted_out: undisturbed=True disturbed=False": True,
     }
     assert differences(calm, calm) == []
+
+
+def test_a_record_made_read_only_before_an_owed_write_landed_is_no_difference():
+    # the write to the Lead failed, then it was converted: the ledger gave the write up
+    calm = _outcome({"salesforce a-lead-1": _record("a@x.io", True, "converted"),
+                     "salesforce b-lead-1": _record("b@x.io", True, "deleted"),
+                     "salesforce c-lead-1": _record("c@x.io", True)}, {})
+    shaken = _outcome({"salesforce a-lead-1": _record("a@x.io", False, "converted"),
+                       "salesforce b-lead-1": _record("b@x.io", False, "deleted"),
+                       "salesforce c-lead-1": _record("c@x.io", False)}, {})
+    shaken.given_up = frozenset({"salesforce a-lead-1", "salesforce c-lead-1"})
+    assert read_only_ends(calm, shaken) == ["salesforce a-lead-1"]
+    # b was not given up (nothing says why it differs), c is live: both stay differences
+    assert [d.where for d in differences(calm, shaken)] == ["salesforce b-lead-1",
+                                                            "salesforce c-lead-1"]
 
 
 def test_a_subscribed_record_is_spurious_only_when_nobody_resubscribed_later():
