@@ -94,7 +94,7 @@ def _findings(t: Trial) -> dict:
             "faults": d.faults, "expiries": d.expiries, "kills": d.kills,
             "refused": d.refusals, "forced": d.forced,
             "differences": [x.describe() for x in t.differences], "spurious": t.spurious,
-            "read_only": t.read_only or []}
+            "read_only": t.read_only}
 
 
 if __name__ == "__main__":

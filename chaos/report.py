@@ -30,7 +30,7 @@ def trial(t: Trial, out: Print = print) -> None:
     if split:
         out(f"  not compared, their edits meant other consent acts in the two worlds: "
             f"{', '.join(split)}")
-    for key in t.read_only or ():
+    for key in t.read_only:
         out(f"  intended: {key} kept its value: the write owed to it failed, then it was deleted "
             f"or converted (read-only) before the write landed")
     people = []
@@ -70,7 +70,7 @@ def summary(trials: list[Trial], force_after_kill: bool, out: Print = print) -> 
     out(f"differences {len(differences)} in {sum(bool(t.differences) for t in trials)} trials; "
         f"opt-outs lost {len(lost)}; spurious opt-ins {spurious['disturbed']} disturbed, "
         f"{spurious['undisturbed']} undisturbed, {spurious['twin']} twin")
-    read_only = sum(len(t.read_only or ()) for t in trials)
+    read_only = sum(len(t.read_only) for t in trials)
     out(f"records that kept their value when deleted or converted before an owed write landed "
         f"(intended, not differences): {read_only}")
     out(f"trials compared with a twin (a step's sync died before the ledger committed): "

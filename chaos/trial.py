@@ -9,7 +9,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import compare
@@ -31,7 +31,7 @@ class Trial:
     # the undisturbed world the disturbed one was compared with when some step's sync committed
     # nothing for a direction (killed or failed before the ledger committed): a twin without it
     twin: Outcome | None = None
-    read_only: list[str] | None = None  # compare.read_only_ends: intended, not differences
+    read_only: list[str] = field(default_factory=list)  # compare.read_only_ends: intended
 
     @property
     def failed(self) -> bool:

@@ -173,21 +173,24 @@ class _Player:
 
     def note_commits(self, step: int | None) -> None:
         """Which directions committed a run to the ledger during this step's sync."""
+        done = self._ledger(runs, sqlalchemy.select(runs.c.direction, sqlalchemy.func.count())
+                            .where(runs.c.finished_at.is_not(None)).group_by(runs.c.direction))
+        for direction, count in done:
+            if count > self.runs_seen.get(direction, 0) and step is not None:
+                self.committed.setdefault(direction, []).append(step)
+            self.runs_seen[direction] = count
+
+    def _ledger(self, table: sqlalchemy.Table, query: sqlalchemy.Select) -> list[tuple]:
+        """The rows of ``query`` on this world's ledger; none while no run got as far as it."""
         path = self.project.workdir / "consent-ledger.db"
         if not path.exists():
-            return
+            return []
         engine = sqlalchemy.create_engine(f"sqlite:///{path}")
         try:
-            if not sqlalchemy.inspect(engine).has_table(runs.name):
-                return
+            if not sqlalchemy.inspect(engine).has_table(table.name):
+                return []
             with engine.connect() as db:
-                done = db.execute(sqlalchemy.select(runs.c.direction, sqlalchemy.func.count())
-                                  .where(runs.c.finished_at.is_not(None))
-                                  .group_by(runs.c.direction))
-                for direction, count in done:
-                    if count > self.runs_seen.get(direction, 0) and step is not None:
-                        self.committed.setdefault(direction, []).append(step)
-                    self.runs_seen[direction] = count
+                return [tuple(row) for row in db.execute(query)]
         finally:
             engine.dispose()
 
@@ -306,36 +309,16 @@ class _Player:
     def given_up(self) -> frozenset[str]:
         """The Salesforce records whose owed write ended as read-only (`R7 write given up: the
         record was deleted` / `... is a converted Lead`), by script label."""
-        path = self.project.workdir / "consent-ledger.db"
-        if not path.exists():
-            return frozenset()
+        sources = self._ledger(audit, sqlalchemy.select(audit.c.source).where(
+            audit.c.rule == "R7", audit.c.detail.like("write given up: the record %")))
+        ids = {source.rsplit(" ", 1)[-1] for (source,) in sources if source}
         labels = {record_id: label for label, record_id in self.ids.items()}
-        engine = sqlalchemy.create_engine(f"sqlite:///{path}")
-        try:
-            if not sqlalchemy.inspect(engine).has_table(audit.name):
-                return frozenset()
-            with engine.connect() as db:
-                sources = db.execute(sqlalchemy.select(audit.c.source).where(
-                    audit.c.rule == "R7", audit.c.detail.like("write given up: the record %")))
-                ids = {source.rsplit(" ", 1)[-1] for (source,) in sources if source}
-        finally:
-            engine.dispose()
         return frozenset(f"salesforce {labels[i]}" for i in ids if i in labels)
 
     def agreed(self) -> dict[str, bool | None]:
         """The ledger's agreed state per person, read through the mapper's own table."""
-        path = self.project.workdir / "consent-ledger.db"
-        if not path.exists():
-            return {}
-        engine = sqlalchemy.create_engine(f"sqlite:///{path}")
-        try:
-            if not sqlalchemy.inspect(engine).has_table(people.name):
-                return {}  # no run got as far as the ledger
-            with engine.connect() as db:
-                rows = db.execute(sqlalchemy.select(people.c.email, people.c.agreed))
-                return {email: None if agreed is None else bool(agreed) for email, agreed in rows}
-        finally:
-            engine.dispose()
+        rows = self._ledger(people, sqlalchemy.select(people.c.email, people.c.agreed))
+        return {email: None if agreed is None else bool(agreed) for email, agreed in rows}
 
 
 def _state(row: dict) -> dict:
