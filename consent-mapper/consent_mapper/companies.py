@@ -22,9 +22,6 @@ One run's Accounts and Contact memberships wait in a scratch SQLite file (bounde
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from types import ModuleType
@@ -34,6 +31,7 @@ from consent_mapper.ledger.accounts import AccountLedger, Company
 from consent_mapper.ledger.store import LedgerTransaction
 from consent_mapper.profile import Profile
 from consent_mapper.run_input import PersonInput
+from consent_mapper.scratch import open_scratch
 from consent_mapper.timestamps import utc
 
 ACCOUNT, CONTACT = "Account", "Contact"
@@ -68,11 +66,7 @@ class Companies:
         self.adapter, self.platform = adapter, platform
         self.account_field_map = dict(account_field_map)
         self.counts: Counter[str] = Counter()
-        handle, self.path = tempfile.mkstemp(prefix="consent-companies-", suffix=".db")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=OFF")  # scratch data: a crash replays the run
-        self.db.execute("PRAGMA synchronous=OFF")
+        self.db = open_scratch()
         self.db.executescript(
             "CREATE TABLE accounts (id TEXT PRIMARY KEY, usable INTEGER NOT NULL, "
             "observed_at TEXT, company TEXT NOT NULL);"
@@ -197,4 +191,3 @@ class Companies:
 
     def close(self) -> None:
         self.db.close()
-        os.unlink(self.path)

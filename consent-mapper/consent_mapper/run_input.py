@@ -8,10 +8,7 @@ contribution to the person's profile.
 
 from __future__ import annotations
 
-import os
 import pickle
-import sqlite3
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -19,6 +16,7 @@ from typing import Any
 from consent_mapper.adapters.salesforce import Conversion
 from consent_mapper.profile import Profile
 from consent_mapper.rules import Observation, RecordKey
+from consent_mapper.scratch import open_scratch
 
 BATCH = 5_000  # rows buffered before they are appended to the file
 
@@ -42,11 +40,7 @@ class PersonInput:
 
 class RunInput:
     def __init__(self) -> None:
-        handle, self.path = tempfile.mkstemp(prefix="consent-run-", suffix=".db")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=OFF")  # scratch data: a crash replays the run
-        self.db.execute("PRAGMA synchronous=OFF")
+        self.db = open_scratch()
         self.db.execute("CREATE TABLE seen (email TEXT NOT NULL, object TEXT NOT NULL, "
                         "record_id TEXT NOT NULL, observation BLOB NOT NULL, part BLOB)")
         self.db.execute("CREATE TABLE conversions (lead BLOB NOT NULL, contact BLOB NOT NULL, "
@@ -148,7 +142,6 @@ class RunInput:
 
     def close(self) -> None:
         self.db.close()
-        os.unlink(self.path)
 
 
 # Rows live for one run in its own scratch file (written and read by this process only), so each
