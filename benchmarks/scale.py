@@ -104,8 +104,8 @@ def run_job(sandbox: RunningSandbox, project: MeltanoProject, job: str,
     return measured
 
 
-def run_trivial(folder: Path, records: int, timeout: float) -> Measured:
-    return _measure([str(trivial.meltano()), "run", trivial.JOB], folder,
+def run_trivial(folder: Path, records: int, timeout: float, job: str = trivial.JOB) -> Measured:
+    return _measure([str(trivial.meltano()), "run", job], folder,
                     trivial.env(folder, records), None, timeout)
 
 
@@ -249,6 +249,7 @@ def run(sandbox: RunningSandbox, size: int | None = None, new_people: bool = Fal
         folder = trivial.write_project(work / "trivial")
         trivial_load = run_trivial(folder, people, timeout)
         trivial_idle = run_trivial(folder, 0, timeout)
+        trivial_idle_two_way = run_trivial(folder, 0, timeout, trivial.JOB_TWO_WAY)
 
         project = MeltanoProject(sandbox, work / "consent", ROOT)
         (work / "consent").mkdir()
@@ -286,13 +287,18 @@ def run(sandbox: RunningSandbox, size: int | None = None, new_people: bool = Fal
     idle = next(r for r in rows if r["step"].startswith("idle"))
     idle["wall_x_trivial_startup"] = round(steps[3][1].wall_s / trivial_idle.wall_s, 2)
     idle["cpu_x_trivial_startup"] = round(steps[3][1].cpu_s / trivial_idle.cpu_s, 2)
+    idle["cpu_x_trivial_two_way_startup"] = round(steps[3][1].cpu_s / trivial_idle_two_way.cpu_s,
+                                                  2)
     rows += [_row(f"trivial pipeline, {people:,} records", trivial_load, people, trivial_load),
-             _row("trivial pipeline start-up (0 records)", trivial_idle, people, trivial_load)]
+             _row("trivial pipeline start-up (0 records)", trivial_idle, people, trivial_load),
+             _row("trivial two-way start-up (the pipeline twice in one job, 0 records)",
+                  trivial_idle_two_way, people, trivial_load)]
     print(f"\nscale: {people:,} people{' (new to Autopilot)' if new_people else ''}; 1% step: "
           f"{sf_changed} Salesforce and {ap_changed} Autopilot opt-outs, {hooks} hook calls seen")
     print(table(rows))
     print(f"idle consent-sync vs trivial start-up: wall x{idle['wall_x_trivial_startup']}, "
-          f"CPU x{idle['cpu_x_trivial_startup']}\n")
+          f"CPU x{idle['cpu_x_trivial_startup']}; vs the trivial pipeline twice in one job "
+          f"(consent-sync runs one per direction): CPU x{idle['cpu_x_trivial_two_way_startup']}\n")
     print(f"opt-out latency (Autopilot -> Salesforce, one-minute schedule): hook stored in "
           f"{latency.hook_s} s, run {steps[-1][1].wall_s:.1f} s; worst case {latency.worst_s} s\n")
     return {"people": people, "new_people": new_people, "salesforce_opt_outs": sf_changed,

@@ -22,6 +22,17 @@ def test_the_trivial_pipeline_moves_its_records_through_meltano_and_is_measured(
     assert all(mb > 10 for mb in measured.peak_rss_mb.values())
 
 
+
+@pytest.mark.xdist_group("bench-scale")
+def test_the_two_way_yardstick_runs_the_trivial_pipeline_twice_in_one_job(tmp_path):
+    folder = trivial.write_project(tmp_path)
+    measured = scale.run_trivial(folder, 7, timeout=600, job=trivial.JOB_TWO_WAY)
+    # both blocks moved the records, the second one through plugins of its own
+    moved = [line.split()[3] for line in measured.output.splitlines()
+             if '"metric":"record_count","value":7' in line.replace(" ", "")]
+    assert sorted(moved) == ["tap-trivial", "tap-trivial-back", "target-trivial",
+                             "target-trivial-back"]
+
 def test_a_row_scales_calls_to_10000_people_and_prices_them_at_the_rate_limits():
     yardstick = scale.Measured(wall_s=10, cpu_s=4, sandbox_cpu_s=0, peak_rss_mb={"meltano": 90})
     run = scale.Measured(wall_s=30, cpu_s=10, sandbox_cpu_s=2,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 JOB = "trivial-pipeline"
+# two such pipelines in one job, as consent-sync runs one per direction: the floor of its start-up
+JOB_TWO_WAY = "trivial-two-way"
 PLUGINS = {  # name -> (kind, module, class)
     "tap-trivial": ("extractors", "tap", "TrivialTap"),
     "mapper-trivial": ("mappers", "mapper", "PassThroughMapper"),
@@ -28,7 +30,8 @@ def _script(bin_dir: Path, name: str, module: str, cls: str) -> Path:
 
 
 def write_project(folder: Path) -> Path:
-    """meltano.yml with the three plugins and the job `trivial-pipeline`; returns the folder."""
+    """meltano.yml with the three plugins, the job `trivial-pipeline` and `trivial-two-way` (that
+    pipeline twice, each with a tap and target of its own); returns the folder."""
     bin_dir = folder / "bin"
     bin_dir.mkdir(parents=True, exist_ok=True)
     lines = ["send_anonymous_usage_stats: false", "project_id: trivial-pipeline",
@@ -44,8 +47,13 @@ def write_project(folder: Path) -> Path:
                 lines.append("    settings:\n    - {name: record_count, kind: integer}")
             if kind == "mappers":
                 lines.append("    mappings:\n    - name: pass-through")
+            if kind in ("extractors", "loaders"):  # the second pipeline's own plugin
+                lines += [f"  - name: {name}-back", f"    inherit_from: {name}"]
     lines += ["jobs:", f"- name: {JOB}", "  tasks:",
-              "  - tap-trivial pass-through target-trivial"]
+              "  - tap-trivial pass-through target-trivial",
+              f"- name: {JOB_TWO_WAY}", "  tasks:",
+              "  - tap-trivial pass-through target-trivial",
+              "  - tap-trivial-back pass-through target-trivial-back"]
     (folder / "meltano.yml").write_text("\n".join(lines) + "\n")
     return folder
 
