@@ -6,10 +6,14 @@ from collections import Counter, defaultdict
 
 from consent_mapper.rules import Skip, SkipReason
 
-# records without a usable address are listed in full; the structural skips (converted Leads,
-# business Accounts...) can be numerous and are only sampled
-ALWAYS_LISTED = frozenset({SkipReason.NO_EMAIL, SkipReason.INVALID_EMAIL})
+# records without a usable address are each named by a warning of their own as they are read,
+# and the summary lists the first hundred; the structural skips (converted Leads, business
+# Accounts...) are only sampled. One summary line names a bounded number: listing a big org's
+# address-less Leads in full made one line of megabytes, held in memory all run, and Meltano
+# fails a run on a log line over half its `elt.buffer_size`
+ADDRESS_SKIPS = frozenset({SkipReason.NO_EMAIL, SkipReason.INVALID_EMAIL})
 SAMPLE = 20
+ADDRESS_SAMPLE = 100
 
 
 class RunReport:
@@ -24,7 +28,7 @@ class RunReport:
     def skip(self, skip: Skip) -> None:
         self.skips[skip.reason] += 1
         listed = self.skipped[skip.reason]
-        if skip.reason in ALWAYS_LISTED or len(listed) < SAMPLE:
+        if len(listed) < (ADDRESS_SAMPLE if skip.reason in ADDRESS_SKIPS else SAMPLE):
             label = f"{skip.source.object} {skip.source.record_id}"
             listed.append(f"{label} ({skip.detail})" if skip.detail else label)
 
@@ -34,6 +38,9 @@ class RunReport:
         lines = [f"summary: {counts or 'nothing read'}; skipped={sum(self.skips.values())}"]
         for reason, n in sorted(self.skips.items()):
             listed = self.skipped[reason]
-            more = f" and {n - len(listed)} more" if n > len(listed) else ""
+            more = ""
+            if n > len(listed):
+                more = f" and {n - len(listed)} more" + (
+                    " (each named in its R10 warning)" if reason in ADDRESS_SKIPS else "")
             lines.append(f"skipped {reason.value}: {n}: {'; '.join(listed)}{more}")
         return lines
