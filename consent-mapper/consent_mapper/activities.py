@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sqlite3
-import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -31,6 +28,7 @@ from consent_mapper.adapters import salesforce
 from consent_mapper.ledger.schema import activities, records
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction, now_iso
 from consent_mapper.rules import CRM, Observation
+from consent_mapper.scratch import open_scratch
 
 TASK = "Task"
 # the bookmark (a stream name the tap does not have) that carries the last run the target wrote
@@ -90,10 +88,7 @@ class ActivityFeed:
 
     def __init__(self, types: tuple[str, ...], key_field: str) -> None:
         self.types, self.key_field = frozenset(types), key_field
-        handle, self.path = tempfile.mkstemp(prefix="consent-activities-", suffix=".db")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=OFF")  # scratch data: a crash replays the run
+        self.db = open_scratch()
         self.db.execute("CREATE TABLE events (key TEXT PRIMARY KEY, email TEXT NOT NULL, "
                         "event TEXT NOT NULL)")
         self.written_run: int | None = None  # from the input state
@@ -179,4 +174,3 @@ class ActivityFeed:
 
     def close(self) -> None:
         self.db.close()
-        os.unlink(self.path)

@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import sqlite3
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +37,7 @@ from consent_mapper.field_values import Unconvertible, canonical, decode, encode
 from consent_mapper.ledger.schema import field_agreed, field_specs, field_values
 from consent_mapper.ledger.store import LedgerTransaction, now_iso
 from consent_mapper.rules import CRM, DELETE, PLATFORM, AuditEvent, Observation, RecordKey
+from consent_mapper.scratch import open_scratch
 from consent_mapper.timestamps import utc
 
 CHUNK = 500
@@ -59,10 +57,7 @@ class FieldSync:
         self.field_map = dict(field_map)  # Salesforce field -> Autopilot field
         self.source, self.platform, self.logger = source, platform, logger
         self.specs: dict[tuple[str, str], Spec] = {}  # from this run's CRM SCHEMA messages
-        handle, self.path = tempfile.mkstemp(prefix="consent-fields-", suffix=".db")
-        os.close(handle)
-        self.db = sqlite3.connect(self.path)
-        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db = open_scratch()
         self.db.execute("CREATE TABLE readings (email TEXT, role TEXT, system TEXT, object TEXT, "
                         "record_id TEXT, at TEXT, raw TEXT)")
         self._rows: list[tuple] = []
@@ -140,7 +135,6 @@ class FieldSync:
 
     def close(self) -> None:
         self.db.close()
-        os.unlink(self.path)
 
     def session(self, tx: LedgerTransaction, run_id: int, reads: int, retry_after_runs: int,
                 dry_run: bool) -> FieldSession:

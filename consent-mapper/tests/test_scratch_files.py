@@ -10,16 +10,22 @@ from pathlib import Path
 
 import pytest
 
-# Fills a run's scratch databases past SQLite's page cache (so they live on disk, not in
-# memory), says so, and waits to be killed.
+# Opens every scratch database of a run, fills two past SQLite's page cache (so they live on
+# disk, not in memory), says so, and waits to be killed.
 CHILD = """
+import logging
+
+from consent_mapper.activities import ActivityFeed
 from consent_mapper.companies import Companies
 from consent_mapper.adapters import autopilot
+from consent_mapper.field_sync import FieldSync
 from consent_mapper.rules import CRM, Observation, RecordKey
 from consent_mapper.run_input import RunInput
 
 run = RunInput()
 companies = Companies(autopilot, "autopilot", {})
+fields = FieldSync({"Title": "Title"}, CRM, "autopilot", logging.getLogger("test"))
+activities = ActivityFeed(("mail_opened",), "Autopilot_Activity_Key__c")
 for n in range(40_000):
     run.observe(Observation(RecordKey(CRM, "salesforce", "Lead", f"00Q{n:015d}"),
                             f"person{n}@example.com", False))
