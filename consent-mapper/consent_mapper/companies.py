@@ -112,11 +112,12 @@ class Companies:
         ledger = AccountLedger(tx.c, self.platform)
         for rows in self._chunks("SELECT id, account_id FROM contacts"):
             ledger.join(dict(rows))
-        changed: list[str] = []
-        reread: list[str] = []
+        # a chunk of Accounts at a time, their members included: a first load's every Account
+        # is changed, and their ids held for the whole run grew the mapper with the org
         for rows in self._chunks("SELECT id, usable, observed_at, company FROM accounts"):
             known = ledger.companies(r[0] for r in rows)
             new = {}
+            reread: list[str] = []
             for account_id, usable, observed_at, company in rows:
                 if not usable:
                     continue
@@ -127,11 +128,10 @@ class Companies:
                 new[account_id] = Company.from_json(company, observed_at)
             ledger.forget(r[0] for r in rows if not r[1] and r[0] in known)
             ledger.save(new)
-            changed.extend(new)
-        self.counts["changed"] += len(changed)
-        for members in (ledger.members(changed), ledger.members(reread, unconfirmed_only=True)):
-            self.db.executemany("INSERT INTO refresh VALUES (?, ?, ?)",
-                                ((m.email, m.account_id, m.contact_id) for m in members))
+            self.counts["changed"] += len(new)
+            for members in (ledger.members(new), ledger.members(reread, unconfirmed_only=True)):
+                self.db.executemany("INSERT INTO refresh VALUES (?, ?, ?)",
+                                    ((m.email, m.account_id, m.contact_id) for m in members))
         # a Contact read in this run gets its (current) Account through its own row
         self.db.execute("DELETE FROM refresh WHERE contact_id IN (SELECT id FROM contacts)")
         # read back per chunk of people

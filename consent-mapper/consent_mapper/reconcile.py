@@ -92,7 +92,7 @@ class Reconciler:
 
     def _attach_conversions(self, seen: RunInput) -> None:
         """A converted Lead is read-only: its opt-out counts for the person of its Contact."""
-        for conversion in list(seen.conversions()):
+        for conversion in seen.conversions():
             email = seen.owner_of(conversion.contact) or self.tx.email_of(conversion.contact)
             if email is None and conversion.email is not None:
                 # the Contact was never read: file it with the Lead's person until it is
