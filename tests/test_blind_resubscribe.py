@@ -4,10 +4,13 @@ opt-out of ours was sent to it.
 Found by the chaos suite (trial stop24e 9): the first run to commit wrote an opt-out to a
 contact that existed before the sync, and died before the write landed; no run had read
 Autopilot yet. The Lead then re-subscribed in Salesforce, the person opted out in Autopilot, and
-the next run re-subscribed the contact over that opt-out: an opt-in nobody made.
+the next run re-subscribed the contact over that opt-out: an opt-in nobody made. Held back, the
+re-subscribe waits for the contact's first read, which decides by which change came later.
 """
 
 from __future__ import annotations
+
+import time
 
 
 def test_a_re_subscribe_waits_for_a_read_of_a_contact_never_read(systems, meltano):
@@ -31,6 +34,32 @@ def test_a_re_subscribe_waits_for_a_read_of_a_contact_never_read(systems, meltan
     assert systems.crm("r@x.io") == {f"Lead {lead}": True}
     assert systems.ap()["r@x.io"]["unsubscribed"] is True
     meltano.run("consent-sync")
+    systems.reset_counters()
+    meltano.run("consent-sync")
+    assert systems.writes() == {"salesforce": 0, "platform": 0}
+
+
+def test_a_held_re_subscribe_wins_over_our_own_opt_out_read_there_first(systems, meltano):
+    """Chaos trial stop25d 5: our opt-out created the contact, and no platform read committed
+    before the Lead re-subscribed. The held re-subscribe waits for the contact's first read;
+    that read shows our opt-out, older than the re-subscribe, so the re-subscribe wins. It was
+    read as a new opt-out, and the Lead's re-subscribe was reverted everywhere."""
+    (lead,) = systems.add("Lead", {"LastName": "H", "Company": "C", "Email": "h@x.io",
+                                   "HasOptedOutOfEmail": True})
+    meltano.run("salesforce-to-autopilot")  # creates the contact opted out; nothing reads it
+    assert systems.ap()["h@x.io"]["unsubscribed"] is True
+    time.sleep(3)  # the re-subscribe comes clearly after our write landed (2 s clock margin)
+    systems.edit("Lead", lead, HasOptedOutOfEmail=False)
+    meltano.run("salesforce-to-autopilot")
+    assert "re-subscribe not sent" in systems.history("h@x.io")
+    assert systems.ap()["h@x.io"]["unsubscribed"] is True  # held: no read has shown it
+
+    meltano.run("consent-sync")  # the read shows our opt-out, older than the re-subscribe
+    assert systems.crm("h@x.io") == {f"Lead {lead}": False}
+    assert "older than the re-subscribe" in systems.history("h@x.io")
+    meltano.run("consent-sync")  # and the re-subscribe is sent
+    assert systems.ap()["h@x.io"]["unsubscribed"] is False
+    assert systems.crm("h@x.io") == {f"Lead {lead}": False}
     systems.reset_counters()
     meltano.run("consent-sync")
     assert systems.writes() == {"salesforce": 0, "platform": 0}

@@ -45,7 +45,9 @@ class RecordMemory:
 
     key: RecordKey
     observed: bool | None = None  # opt-out last read there; None: never read
-    observed_at: str | None = None  # the source's modstamp of that reading
+    # the source's modstamp of that reading; on a record never read whose re-subscribe was held
+    # back (R4), the time of that re-subscribe: an opt-out read there older than it lost to it
+    observed_at: str | None = None
     pending: bool | None = None  # newest value written there and not read back yet
     pending_at: str | None = None  # when the sync decided that write (its own clock)
     prior_at: str | None = None  # an older write of the other value, not read back either
@@ -144,6 +146,7 @@ class Decision:
     re_subscribes: int = 0
     echoes: int = 0
     retried: int = 0
+    resubscribed_at: str | None = None  # the source's time of a re-subscribe decided now (R2)
 
 
 class SkipReason(StrEnum):
@@ -205,10 +208,16 @@ def classify(memory: RecordMemory | None, value: bool, changed_at: str) -> str:
     'new-out' / 'new-in': never read, nor written; 'echo': our newest write read back;
     'echo-prior': an older write of ours read back, the newest not landed yet; 'stale': the
     record still shows what it had before our write; 'change': changed by someone else;
-    'same': no change.
+    'same': no change; 'older-out': the first reading of a record whose re-subscribe was held
+    back shows an opt-out made before that re-subscribe (ours, or the person's own before they
+    re-subscribed): the later change, the re-subscribe, wins (R3).
     """
     m = memory
     if m is None or (m.observed is None and m.pending is None):
+        if value and m is not None and m.observed_at is not None:
+            stamp, held = _stamp(changed_at), _stamp(m.observed_at)
+            if stamp is not None and held is not None and stamp < held - CLOCK_MARGIN:
+                return "older-out"
         return "new-out" if value else "new-in"
     stamp, seen_at = _stamp(changed_at), _stamp(m.observed_at)
     if stamp is not None and seen_at is not None and stamp < seen_at:
@@ -286,6 +295,12 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
                                          "an older write of ours read back; the newer one is "
                                          "sent again"))
             prior_at = None
+        elif kind == "older-out":
+            out.events.append(AuditEvent(
+                "R3", memory.agreed, memory.agreed, seen.key,
+                "opt-out read there older than the re-subscribe held back for this record "
+                f"({seen.changed_at} before {old.observed_at if old else '?'}): the later "
+                "change wins, and the re-subscribe is sent now that a read has shown it"))
         elif kind == "stale":
             observed = old.observed if old and old.observed is not None else observed
             observed_at = old.observed_at if old and old.observed is not None else observed_at
@@ -348,6 +363,7 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
                                          "opt-out wins"))
         elif memory.agreed:
             agreed = False  # R2: a deliberate re-subscribe travels
+            out.resubscribed_at = latest.changed_at or None
             out.events.append(AuditEvent("R2", True, False, latest.key,
                                          f"re-subscribe made in {latest.key.system} "
                                          f"{latest.key.object}"))
@@ -641,19 +657,27 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
             # landed, or the person opted out there since, no read has shown. A re-subscribe is
             # never sent blind (R4); our opt-out ends, and the record's next read decides (chaos
             # trial stop24e 9: the re-subscribe overwrote the person's newer opt-out)
+            # its next read decides: an opt-out made there before the re-subscribe (ours
+            # landing, or the person's own) loses to it, a newer one wins (chaos stop25d 5: our
+            # landed opt-out, read first, reverted the Lead's re-subscribe everywhere)
             _end_write(out, key, "R4", "re-subscribe not sent: no read has shown this record's "
                        "consent, nor our opt-out sent to it; its next read decides (an opt-out "
-                       "read there wins)")
+                       "made there after the re-subscribe wins)",
+                       observed_at=out.resubscribed_at)
             continue
         # R5; an older unconfirmed write of the other value is remembered (`prior_at`), so
         # that reading it back later is known as ours, not as a change
         prior = m.pending_at if m.pending is not None else None
         out.writes.append(Write(key, agreed, "R5"))
         memory.records[key] = replace(m, pending=agreed, pending_at=ctx.now, prior_at=prior,
-                                      pending_run=ctx.reads)
+                                      pending_run=ctx.reads,
+                                      # a held re-subscribe's time ends with the hold
+                                      observed_at=m.observed_at if m.observed is not None
+                                      else None)
 
 
-def _end_write(out: Decision, key: RecordKey, rule: str, detail: str, **changes: bool) -> None:
+def _end_write(out: Decision, key: RecordKey, rule: str, detail: str,
+               **changes: bool | str | None) -> None:
     """The write owed to ``key`` ends unsent, and the audit trail says why."""
     agreed = out.memory.agreed
     out.events.append(AuditEvent(rule, agreed, agreed, key, detail))

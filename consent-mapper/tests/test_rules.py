@@ -320,6 +320,29 @@ def test_a_re_subscribe_is_not_sent_to_a_contact_whose_consent_no_read_has_shown
     assert quiet.memory.agreed is False and writes(quiet) == []
 
 
+
+def test_a_held_re_subscribe_wins_over_an_opt_out_there_older_than_it():
+    # chaos trial stop25d 5: our opt-out to the contact landed, no platform read committed, the
+    # Lead re-subscribed; the contact's first read showed our opt-out, taken for a new one, and
+    # the person's re-subscribe was reverted everywhere
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(5)),
+                    RecordMemory(CONTACT, pending=True, pending_at=at(6), pending_run=0))
+    memory.opted_out_at = at(5)
+    held = rules.decide(memory, [seen(LEAD, False, 30)], ctx(CRM, reads=0))
+    assert held.memory.agreed is False and writes(held) == []
+    read = rules.decide(held.memory, [seen(CONTACT, True, 10)], ctx(PLATFORM, now=200))
+    assert read.memory.agreed is False
+    assert writes(read) == []  # the Lead keeps its re-subscribe
+    (event,) = [e for e in read.events if e.source == CONTACT]
+    assert event.rule == "R3" and "older than the re-subscribe" in event.detail
+    # the next run toward the platform sends the re-subscribe: a read has shown the contact
+    sent = rules.decide(read.memory, [], ctx(CRM, now=300))
+    assert writes(sent) == [(CONTACT, False, "R5")]
+    assert sent.memory.records[CONTACT].observed_at == at(10)
+    # an opt-out made there after the re-subscribe still wins
+    newer = rules.decide(held.memory, [seen(CONTACT, True, 31 + 2)], ctx(PLATFORM, now=200))
+    assert newer.memory.agreed is True and writes(newer) == [(LEAD, True, "R5")]
+
 def test_among_changes_an_opt_out_wins():
     memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
                     RecordMemory(LEAD2, observed=True, observed_at=at(5)))
