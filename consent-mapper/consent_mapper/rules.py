@@ -215,8 +215,11 @@ def classify(memory: RecordMemory | None, value: bool, changed_at: str) -> str:
     m = memory
     if m is None or (m.observed is None and m.pending is None):
         if value and m is not None and m.observed_at is not None:
+            # two systems' own times, compared as R3 compares them: a tie goes to the opt-out
+            # (CLOCK_MARGIN is for our clock against theirs; here it lost re-subscribes made
+            # within two seconds of our opt-out landing, chaos stop25d 5 again)
             stamp, held = _stamp(changed_at), _stamp(m.observed_at)
-            if stamp is not None and held is not None and stamp < held - CLOCK_MARGIN:
+            if stamp is not None and held is not None and stamp < held:
                 return "older-out"
         return "new-out" if value else "new-in"
     stamp, seen_at = _stamp(changed_at), _stamp(m.observed_at)

@@ -339,9 +339,13 @@ def test_a_held_re_subscribe_wins_over_an_opt_out_there_older_than_it():
     sent = rules.decide(read.memory, [], ctx(CRM, now=300))
     assert writes(sent) == [(CONTACT, False, "R5")]
     assert sent.memory.records[CONTACT].observed_at == at(10)
-    # an opt-out made there after the re-subscribe still wins
-    newer = rules.decide(held.memory, [seen(CONTACT, True, 31 + 2)], ctx(PLATFORM, now=200))
-    assert newer.memory.agreed is True and writes(newer) == [(LEAD, True, "R5")]
+    # one second before the re-subscribe is still before it (both are the systems' own times,
+    # compared as R3 compares them); at the same time, or after, the opt-out wins
+    just_before = rules.decide(held.memory, [seen(CONTACT, True, 29)], ctx(PLATFORM, now=200))
+    assert just_before.memory.agreed is False and writes(just_before) == []
+    for when in (30, 31):
+        newer = rules.decide(held.memory, [seen(CONTACT, True, when)], ctx(PLATFORM, now=200))
+        assert newer.memory.agreed is True and writes(newer) == [(LEAD, True, "R5")]
 
 def test_among_changes_an_opt_out_wins():
     memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
