@@ -658,11 +658,11 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
         elif m.observed is None and not agreed and key.object != BY_EMAIL:
             # never read there, and our opt-out sent to it was never read back: whether it
             # landed, or the person opted out there since, no read has shown. A re-subscribe is
-            # never sent blind (R4); our opt-out ends, and the record's next read decides (chaos
-            # trial stop24e 9: the re-subscribe overwrote the person's newer opt-out)
-            # its next read decides: an opt-out made there before the re-subscribe (ours
-            # landing, or the person's own) loses to it, a newer one wins (chaos stop25d 5: our
-            # landed opt-out, read first, reverted the Lead's re-subscribe everywhere)
+            # never sent blind (R4: chaos stop24e 9, it overwrote the person's newer opt-out).
+            # Our opt-out ends, the record keeps the re-subscribe's time, and its next read
+            # decides: an opt-out made there before the re-subscribe (ours landing, or the
+            # person's own) loses to it, a newer one wins (chaos stop25d 5: our landed opt-out,
+            # read first as a new one, reverted the Lead's re-subscribe everywhere)
             _end_write(out, key, "R4", "re-subscribe not sent: no read has shown this record's "
                        "consent, nor our opt-out sent to it; its next read decides (an opt-out "
                        "made there after the re-subscribe wins)",
