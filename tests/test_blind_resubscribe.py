@@ -63,3 +63,29 @@ def test_a_held_re_subscribe_wins_over_our_own_opt_out_read_there_first(systems,
     systems.reset_counters()
     meltano.run("consent-sync")
     assert systems.writes() == {"salesforce": 0, "platform": 0}
+
+
+def test_a_held_contact_gets_its_profile_with_the_re_subscribe_not_before(systems, meltano):
+    """Chaos trial stop25e 3: the Lead re-subscribed and its name changed while the contact's
+    re-subscribe was held. The profile upsert went out at once and moved the contact's
+    modstamp past the re-subscribe, so the contact's first read showed our opt-out as a newer
+    one, and the re-subscribe was reverted everywhere. The profile now waits in the ledger and
+    goes out with the re-subscribe."""
+    (lead,) = systems.add("Lead", {"LastName": "P", "FirstName": "Old", "Company": "C",
+                                   "Email": "p@x.io", "HasOptedOutOfEmail": True})
+    meltano.run("salesforce-to-autopilot")  # creates the contact opted out; nothing reads it
+    time.sleep(1)  # the re-subscribe comes after our write landed, by the systems' clocks
+    systems.edit("Lead", lead, HasOptedOutOfEmail=False, FirstName="New")
+    meltano.run("salesforce-to-autopilot")
+    assert "profile held back" in systems.history("p@x.io")
+    assert systems.ap()["p@x.io"]["FirstName"] == "Old"  # nothing sent to the held contact
+
+    meltano.run("consent-sync")  # the read shows our opt-out, older than the re-subscribe
+    assert systems.crm("p@x.io") == {f"Lead {lead}": False}
+    meltano.run("consent-sync")  # and the re-subscribe goes out, the profile with it
+    contact = systems.ap()["p@x.io"]
+    assert (contact["unsubscribed"], contact["FirstName"]) == (False, "New")
+    assert systems.crm("p@x.io") == {f"Lead {lead}": False}
+    systems.reset_counters()
+    meltano.run("consent-sync")
+    assert systems.writes() == {"salesforce": 0, "platform": 0}

@@ -36,7 +36,15 @@ from consent_mapper.field_rules import (
 from consent_mapper.field_values import Unconvertible, canonical, decode, encode, kind_of
 from consent_mapper.ledger.schema import field_agreed, field_specs, field_values
 from consent_mapper.ledger.store import LedgerTransaction, now_iso
-from consent_mapper.rules import CRM, DELETE, PLATFORM, AuditEvent, Observation, RecordKey
+from consent_mapper.rules import (
+    CRM,
+    DELETE,
+    PLATFORM,
+    AuditEvent,
+    Observation,
+    RecordKey,
+    held_back,
+)
 from consent_mapper.scratch import open_scratch
 from consent_mapper.timestamps import utc
 
@@ -267,6 +275,10 @@ class FieldSession:
             return []
         if decision.contact is not None:
             contact = memory.records.get(decision.contact)
+            if held_back(contact):
+                # its re-subscribe waits for its first read, which brings the field's value
+                # and so a later write (R4; rules.held_back)
+                return []
             return [decision.contact] if contact is None or contact.live else []
         contacts = [k for k, r in memory.records.items()
                     if k.role == PLATFORM and k.system == self.sync.platform and r.live]

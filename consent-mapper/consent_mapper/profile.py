@@ -62,3 +62,18 @@ def _merge(into: dict[str, Any] | None, values: Mapping[str, Any],
         if newer or name not in into:
             into[name] = value
     return into
+
+
+def merge_docs(older: Mapping[str, Any], newer: Mapping[str, Any]) -> dict[str, Any]:
+    """Two profile documents of a platform as one: the newer's values win, nested fields merge
+    and lists are the union (a profile held back, then a newer one of another record)."""
+    out: dict[str, Any] = dict(older)
+    for name, value in newer.items():
+        kept = out.get(name)
+        if isinstance(kept, Mapping) and isinstance(value, Mapping):
+            out[name] = {**kept, **value}
+        elif isinstance(kept, list) and isinstance(value, list):
+            out[name] = sorted({*kept, *value}, key=str)
+        else:
+            out[name] = value
+    return out

@@ -20,7 +20,7 @@ from consent_mapper.adapters import salesforce
 from consent_mapper.companies import Companies
 from consent_mapper.ledger.store import CHUNK, LedgerTransaction
 from consent_mapper.pending_carry import carry_pending
-from consent_mapper.profile import Profile
+from consent_mapper.profile import Profile, merge_docs
 from consent_mapper.rules import CRM, DELETE, PLATFORM, UPSERT, AuditEvent, Context, Observation
 from consent_mapper.run_input import PersonInput, RunInput
 
@@ -119,6 +119,9 @@ class Reconciler:
         profile = seen.profile if self.ctx.target == PLATFORM else None
         profile_doc = (self.platform.profile_record(profile)
                        if profile is not None and profile.contributed else None)
+        if self.ctx.target == PLATFORM and memory.withheld_profile is not None:
+            # held back while the contact's re-subscribe waited (R4): this run's is newer
+            profile_doc = merge_docs(json.loads(memory.withheld_profile), profile_doc or {})
         digest = _digest(profile_doc) if profile_doc is not None else None
 
         if self.ctx.source == PLATFORM and observations and memory.profile_hash is not None:
@@ -129,6 +132,9 @@ class Reconciler:
         decision = rules.decide(memory, observations, self.ctx, digest,
                                 spelling=seen.spelling)
         if self.ctx.target == PLATFORM:
+            decision.memory.withheld_profile = (
+                json.dumps(profile_doc, sort_keys=True, default=str)
+                if decision.hold_profile and profile_doc is not None else None)
             records = self._to_platform(decision, profile_doc, profile, before)
         else:
             records = salesforce.write_records(email, decision.writes)

@@ -106,6 +106,9 @@ class PersonMemory:
     profile_hash: str | None = None  # last profile sent to the platform contact
     profile_confirmed: bool = False  # that contact was read back since
     lists_confirmed: bool = False  # every profile sent with lists was read back since
+    # the profile held back from the main contact while its re-subscribe waits for the
+    # contact's first read (R4); the plumbing's document, opaque here
+    withheld_profile: str | None = None
     records: dict[RecordKey, RecordMemory] = field(default_factory=dict)
 
 
@@ -142,6 +145,8 @@ class Decision:
     contact: RecordKey | None = None
     contact_action: str = NONE
     send_profile: bool = False
+    # the profile is held back: the contact's re-subscribe waits for its first read (R4)
+    hold_profile: bool = False
     opt_outs: int = 0
     re_subscribes: int = 0
     echoes: int = 0
@@ -381,6 +386,8 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
         _platform_contact(out, observations, had_live_crm, profile_digest, spelling, ctx)
     if agreed is not None:
         _plan_writes(out, ctx, observed=bool(observations))
+    if ctx.target == PLATFORM:
+        _hold_profile(out, memory)
     if out.writes:
         out.events.append(AuditEvent(
             "R7" if {w.rule for w in out.writes} == {"R7"} else "R5", memory.agreed, agreed,
@@ -540,6 +547,30 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
                                      else None, what + "; on_exit=keep: contact kept"))
 
 
+def held_back(memory: RecordMemory | None) -> bool:
+    """A record whose re-subscribe waits for its first read (R4): any write of ours to it
+    would move its modstamp past the re-subscribe, so that its opt-out read then, ours landed
+    long before, would count as made after the re-subscribe (chaos stop25e 3)."""
+    return memory is not None and memory.live and memory.observed is None \
+        and memory.pending is None and memory.observed_at is not None
+
+
+def _hold_profile(out: Decision, before: PersonMemory) -> None:
+    """The main contact's profile waits with its held re-subscribe, and goes out with it."""
+    memory = out.memory
+    if not out.send_profile or out.contact is None or out.contact_action != UPSERT \
+            or not held_back(memory.records.get(out.contact)):
+        return
+    out.send_profile, out.hold_profile = False, True
+    memory.profile_hash, memory.profile_confirmed = before.profile_hash, before.profile_confirmed
+    if before.withheld_profile is None:  # said once, not on every run of the hold
+        out.events.append(AuditEvent(
+            "R4", memory.agreed, memory.agreed, out.contact,
+            "profile held back: the contact's re-subscribe waits for its first read, and a "
+            "profile upsert would make our older opt-out there read as newer than it; both "
+            "are sent once a read has shown the contact"))
+
+
 def _never_read_there(memory: RecordMemory) -> bool:
     """No read of the platform has shown this contact (its consent, or that it has none)."""
     return memory.observed is None and memory.native_id is None
@@ -552,6 +583,7 @@ def _remove(out: Decision, contact: RecordKey, current: RecordMemory) -> None:
     out.memory.records[contact] = replace(current, live=False, selected=True, pending=None,
                                           pending_at=None, prior_at=None, pending_run=None)
     out.memory.profile_hash, out.memory.profile_confirmed = None, False
+    out.memory.withheld_profile = None
 
 
 def _waiting_removal(out: Decision, contact: RecordKey, current: RecordMemory,

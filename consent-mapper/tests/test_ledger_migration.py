@@ -141,3 +141,47 @@ def test_an_upgrade_killed_midway_keeps_the_old_ledger_whole_and_migrates_next_t
         assert tx.person("bob@x.io") is not None
         assert len(tx.history("bob@x.io")) > 0
     ledger.close()
+
+
+def test_a_ledger_of_the_last_release_gains_the_withheld_profile_with_nothing_lost(tmp_path):
+    # revision 0007 is what the last release writes; 0008 adds the profile held back (R4)
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from consent_mapper.ledger.store import MIGRATIONS
+
+    path = _copy(tmp_path)
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0007")
+    engine.dispose()
+    db = sqlite3.connect(path)
+    people = db.execute("SELECT * FROM ledger_people ORDER BY email").fetchall()
+    others = "SELECT * FROM ledger_records WHERE email != 'ada@x.io' ORDER BY 1, 2, 3"
+    records = db.execute(others).fetchall()
+    db.close()
+
+    ledger = Ledger(f"sqlite:///{path}")
+    with ledger.transaction() as tx:
+        ada = tx.person("ada@x.io")
+        assert ada.withheld_profile is None and ada.agreed is True
+        ada.withheld_profile = '{"FirstName": "Ada"}'
+        tx.save(ada)
+        tx.flush()
+        assert "ada@x.io" in tx.attention(PLATFORM, "autopilot", 0, 1, crm_read_run=False)
+    ledger.close()
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version_num FROM ledger_alembic_version").fetchone() == (
+        HEAD_REVISION,)
+    after = db.execute("SELECT * FROM ledger_people ORDER BY email").fetchall()
+    # every column kept, the new one last; only the row saved here changed
+    assert [row[:len(people[0])] for row in after if row[0] != "ada@x.io"] == \
+        [row for row in people if row[0] != "ada@x.io"]
+    assert records and db.execute(others).fetchall() == records
+    assert db.execute("SELECT email FROM ledger_people WHERE withheld_profile IS NOT NULL"
+                      ).fetchall() == [("ada@x.io",)]
+    db.close()

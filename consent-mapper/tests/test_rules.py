@@ -347,6 +347,31 @@ def test_a_held_re_subscribe_wins_over_an_opt_out_there_older_than_it():
         newer = rules.decide(held.memory, [seen(CONTACT, True, when)], ctx(PLATFORM, now=200))
         assert newer.memory.agreed is True and writes(newer) == [(LEAD, True, "R5")]
 
+
+def test_a_held_contact_gets_no_profile_until_a_read_shows_it_then_both_go_together():
+    # chaos trial stop25e 3: a profile upsert to the held contact moved its modstamp past the
+    # re-subscribe, so our landed opt-out read as a newer one and reverted the re-subscribe
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(5)),
+                    RecordMemory(CONTACT, pending=True, pending_at=at(6), pending_run=0))
+    memory.opted_out_at, memory.profile_hash = at(5), "old"
+    held = rules.decide(memory, [seen(LEAD, False, 30)], ctx(CRM, reads=0), "new")
+    assert writes(held) == [] and held.contact_action == rules.UPSERT
+    assert held.send_profile is False and held.hold_profile is True
+    assert held.memory.profile_hash == "old"  # not sent: the next run sees it as new again
+    assert [e.rule for e in held.events if e.source == CONTACT].count("R4") == 2
+    # while the hold lasts, the profile stays back, and the audit trail says it once
+    held.memory.withheld_profile = "{}"  # the plumbing keeps the document
+    again = rules.decide(held.memory, [seen(LEAD, False, 40)], ctx(CRM, reads=0), "newer")
+    assert again.hold_profile is True and again.send_profile is False
+    assert not any("profile held back" in e.detail for e in again.events)
+    read = rules.decide(again.memory, [seen(CONTACT, True, 10)], ctx(PLATFORM, now=200))
+    assert read.memory.agreed is False and writes(read) == []
+    sent = rules.decide(read.memory, [], ctx(CRM, now=300), "newer")
+    assert writes(sent) == [(CONTACT, False, "R5")]
+    assert sent.send_profile is True and sent.hold_profile is False
+    assert sent.memory.profile_hash == "newer"
+
+
 def test_among_changes_an_opt_out_wins():
     memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
                     RecordMemory(LEAD2, observed=True, observed_at=at(5)))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -28,7 +29,12 @@ people = Table(
     Column("profile_confirmed", Boolean, nullable=False),  # that profile was read back there
     # every list sent to the contact was in a profile read back since (joined_lists.py)
     Column("lists_confirmed", Boolean, nullable=False),
+    # the profile (JSON) held back from a contact whose re-subscribe waits for its first read
+    # (R4): sent with the re-subscribe once a read has shown the contact (migration 0008)
+    Column("withheld_profile", Text, nullable=True),
     Column("updated_at", Text, nullable=False),
+    Index("ix_ledger_people_withheld", "email", sqlite_where=text("withheld_profile IS NOT NULL"),
+          postgresql_where=text("withheld_profile IS NOT NULL")),
 )
 
 records = Table(

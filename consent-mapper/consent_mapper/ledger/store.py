@@ -48,13 +48,13 @@ from consent_mapper.rules import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 # the newest migration: a ledger already there is opened without loading alembic (a third of a
 # quiet run's start-up); test_ledger_store checks it against the migrations folder
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 CHUNK = 500  # keys per IN (...) query: well under SQLite's bound-parameter limit
 RECORD_COLUMNS = ("email", "role", "observed", "observed_at", "pending", "pending_at",
                   "prior_at", "pending_run", "live", "selected", "writable", "native_id",
                   "platform_state", "updated_at")
 PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed",
-                  "lists_confirmed", "updated_at")
+                  "lists_confirmed", "withheld_profile", "updated_at")
 # PostgreSQL advisory lock key of the ledger's migrations (there may be no table to lock yet)
 MIGRATION_LOCK = 0x636F6E73656E74  # "consent"
 
@@ -287,6 +287,7 @@ class LedgerTransaction:
                 memory.profile_hash = row.profile_hash
                 memory.profile_confirmed = bool(row.profile_confirmed)
                 memory.lists_confirmed = bool(row.lists_confirmed)
+                memory.withheld_profile = row.withheld_profile
             for row in self.c.execute(select(records).where(records.c.email.in_(chunk))):
                 found[row.email].records[_key(row)] = _memory(row)
         loaded = {k for m in found.values() for k in m.records}
@@ -314,8 +315,9 @@ class LedgerTransaction:
 
         A target record that disagrees with the agreed state (born after the agreement, R4), a
         pending write that a read of the target system did not see back (R7), a platform
-        contact whose removal waited until a read showed its consent (R8), and in a CRM read,
-        every write by address (it ends when the CRM is read).
+        contact whose removal waited until a read showed its consent (R8) or whose profile was
+        held back (R4), and in a CRM read, every write by address (it ends when the CRM is
+        read).
         """
         disagree = and_(records.c.pending.is_(None), people.c.agreed.is_not(None), or_(
             and_(records.c.observed.is_not(None), records.c.observed != people.c.agreed),
@@ -334,15 +336,18 @@ class LedgerTransaction:
         wanted = or_(in_target, records.c.object == BY_EMAIL) if crm_read_run else in_target
         query = (select(records.c.email).distinct()
                  .join(people, people.c.email == records.c.email).where(wanted))
-        return {row.email for row in self.c.execute(query)}
+        found = {row.email for row in self.c.execute(query)}
+        if target_role == PLATFORM:
+            # a profile held back from a contact whose re-subscribe waits for its first read
+            held = select(people.c.email).where(people.c.withheld_profile.is_not(None))
+            found.update(row.email for row in self.c.execute(held))
+        return found
 
     def save(self, memory: PersonMemory, before: PersonMemory | None = None) -> None:
         """Queue one person's memory; only what changed since ``before`` is written."""
         stamp = self._chunk_stamp()
-        state = (memory.agreed, memory.opted_out_at, memory.profile_hash,
-                 memory.profile_confirmed, memory.lists_confirmed)
-        if before is None or state != (before.agreed, before.opted_out_at, before.profile_hash,
-                                       before.profile_confirmed, before.lists_confirmed):
+        state = _people_state(memory)
+        if before is None or state != _people_state(before):
             self._people.append({"email": memory.email, **dict(zip(PEOPLE_COLUMNS[:-1], state,
                                                                    strict=True)),
                                  "updated_at": stamp})
@@ -496,6 +501,11 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
 def _key(row: object) -> RecordKey:
     r = row  # a SQLAlchemy Row
     return RecordKey(r.role, r.system, r.object, r.record_id)  # type: ignore[attr-defined]
+
+
+def _people_state(memory: PersonMemory) -> tuple:
+    return (memory.agreed, memory.opted_out_at, memory.profile_hash, memory.profile_confirmed,
+            memory.lists_confirmed, memory.withheld_profile)
 
 
 def _memory(row: object) -> RecordMemory:
