@@ -89,3 +89,31 @@ def test_a_held_contact_gets_its_profile_with_the_re_subscribe_not_before(system
     systems.reset_counters()
     meltano.run("consent-sync")
     assert systems.writes() == {"salesforce": 0, "platform": 0}
+
+
+def test_a_held_contact_that_our_failed_opt_out_never_created_is_created_by_its_profile(
+        systems, meltano):
+    """The first run committed its opt-out and died before the contact existed; the Lead then
+    re-subscribed, so the re-subscribe was held for a contact no read can ever show. Once a
+    read has finished without it, the profile creates it (born subscribed)."""
+    (lead,) = systems.add("Lead", {"LastName": "N", "FirstName": "Old", "Company": "C",
+                                   "Email": "n@x.io", "HasOptedOutOfEmail": True})
+    meltano.extra_env["TARGET_AUTOPILOT_API_KEY"] = "not-the-key"
+    assert meltano.run("salesforce-to-autopilot", check=False).returncode != 0
+    del meltano.extra_env["TARGET_AUTOPILOT_API_KEY"]
+    assert "n@x.io" not in systems.ap()
+
+    systems.edit("Lead", lead, HasOptedOutOfEmail=False, FirstName="New")
+    meltano.run("salesforce-to-autopilot")
+    assert "n@x.io" not in systems.ap()  # held: no read has finished since our opt-out
+    meltano.run("consent-sync")  # still held toward Autopilot; then a read without it
+    assert "n@x.io" not in systems.ap()
+    meltano.run("consent-sync")  # the profile creates it
+    contact = systems.ap()["n@x.io"]
+    assert (contact["unsubscribed"], contact["FirstName"]) == (False, "New")
+    assert "never created it" in systems.history("n@x.io")
+    assert systems.crm("n@x.io") == {f"Lead {lead}": False}
+    assert systems.ap()["n@x.io"]["unsubscribed"] is False
+    systems.reset_counters()
+    meltano.run("consent-sync")
+    assert systems.writes() == {"salesforce": 0, "platform": 0}

@@ -17,7 +17,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities
 from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from consent_mapper import clock, ledger_url, list_creates, rules
 from consent_mapper.activities import ActivityFeed
@@ -300,6 +300,15 @@ class ConsentMapper(InlineMapper):
                         self.logger.warning("the lease %s on the consent ledger was lost: this "
                                             "run will not commit its decisions", name)
                         return
+                except OperationalError as exc:
+                    if ledger.engine.dialect.name != "sqlite":
+                        self.logger.warning("renewing the lease %s on the consent ledger "
+                                            "failed (%s); trying again", name,
+                                            type(exc).__name__)
+                    else:  # this run's own deciding transaction holds SQLite's one write
+                        # lock: no other run can take the lease meanwhile either
+                        self.logger.debug("lease %s not renewed while this run writes the "
+                                          "SQLite ledger (%s)", name, type(exc).__name__)
                 except SQLAlchemyError as exc:  # the next renewal may get through
                     self.logger.warning("renewing the lease %s on the consent ledger failed "
                                         "(%s); trying again", name, type(exc).__name__)

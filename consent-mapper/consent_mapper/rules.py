@@ -51,7 +51,9 @@ class RecordMemory:
     pending: bool | None = None  # newest value written there and not read back yet
     pending_at: str | None = None  # when the sync decided that write (its own clock)
     prior_at: str | None = None  # an older write of the other value, not read back either
-    pending_run: int | None = None  # reads of that system finished when `pending` was sent
+    # reads of that system finished when `pending` was sent; kept on a record whose
+    # re-subscribe is held (R4), from the opt-out sent to it
+    pending_run: int | None = None
     live: bool = True  # False once deleted (R8)
     selected: bool = True  # False once out of the selection criteria (R5, R8)
     writable: bool = True  # False for a converted Lead: the CRM refuses writes to it
@@ -320,6 +322,8 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
             if seen.live:
                 # a person's own change supersedes our unconfirmed write
                 pending = pending_at = prior_at = pending_run = None
+        if pending is None:  # what the write's fields say ends with it
+            pending_at = prior_at = pending_run = None
         if pending is not None and not (seen.live and seen.writable):
             # deleted or converted: the system refuses writes to it, so ours ends here
             out.events.append(AuditEvent(
@@ -387,7 +391,7 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
     if agreed is not None:
         _plan_writes(out, ctx, observed=bool(observations))
     if ctx.target == PLATFORM:
-        _hold_profile(out, memory)
+        _hold_profile(out, memory, ctx)
     if out.writes:
         out.events.append(AuditEvent(
             "R7" if {w.rule for w in out.writes} == {"R7"} else "R5", memory.agreed, agreed,
@@ -555,11 +559,39 @@ def held_back(memory: RecordMemory | None) -> bool:
         and memory.pending is None and memory.observed_at is not None
 
 
-def _hold_profile(out: Decision, before: PersonMemory) -> None:
+def _unseen_since_sent(memory: RecordMemory, ctx: Context) -> bool:
+    """A read of the target system finished since our write to this record was sent, and did
+    not show it. For a platform contact that means the write never created it: a contact there
+    when that read began was in it (the first read is full, later ones bring every contact
+    changed since)."""
+    return memory.pending_run is not None \
+        and ctx.reads - memory.pending_run >= ctx.retry_after_runs
+
+
+def _profile_creates(out: Decision) -> None:
+    """The main contact gets the person's profile now: an upsert without consent creates it."""
+    if out.contact_action == UPSERT:
+        out.send_profile, out.memory.profile_confirmed = True, False
+
+
+def _hold_profile(out: Decision, before: PersonMemory, ctx: Context) -> None:
     """The main contact's profile waits with its held re-subscribe, and goes out with it."""
     memory = out.memory
-    if not out.send_profile or out.contact is None or out.contact_action != UPSERT \
-            or not held_back(memory.records.get(out.contact)):
+    contact = memory.records.get(out.contact) if out.contact is not None else None
+    if out.contact is None or out.contact_action != UPSERT or contact is None \
+            or not held_back(contact):
+        return
+    if _unseen_since_sent(contact, ctx):
+        memory.records[out.contact] = replace(contact, observed_at=None, pending_run=None)
+        out.events.append(AuditEvent(
+            "R4", memory.agreed, memory.agreed, out.contact,
+            "held re-subscribe ended: a read finished since our opt-out was sent to this "
+            "contact and did not show it, so that opt-out never created it; the person's "
+            "profile creates it, without consent (born subscribed, as any new contact), and an "
+            "opt-out read there later counts"))
+        _profile_creates(out)
+        return
+    if not out.send_profile:
         return
     out.send_profile, out.hold_profile = False, True
     memory.profile_hash, memory.profile_confirmed = before.profile_hash, before.profile_confirmed
@@ -695,10 +727,20 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
             # decides: an opt-out made there before the re-subscribe (ours landing, or the
             # person's own) loses to it, a newer one wins (chaos stop25d 5: our landed opt-out,
             # read first as a new one, reverted the Lead's re-subscribe everywhere)
+            if key == out.contact and _unseen_since_sent(m, ctx):
+                _end_write(out, key, "R4", "re-subscribe not sent: no read has shown this "
+                           "contact, not even one finished since our opt-out was sent to it, so "
+                           "that opt-out never created it; the person's profile creates it, "
+                           "without consent (born subscribed, as any new contact), and an "
+                           "opt-out read there later counts")
+                _profile_creates(out)
+                continue
+            # `pending_run` stays: a read finished since then that does not show the contact
+            # means our opt-out never created it (_hold_profile)
             _end_write(out, key, "R4", "re-subscribe not sent: no read has shown this record's "
                        "consent, nor our opt-out sent to it; its next read decides (an opt-out "
                        "made there after the re-subscribe wins)",
-                       observed_at=out.resubscribed_at)
+                       observed_at=out.resubscribed_at, pending_run=m.pending_run)
             continue
         # R5; an older unconfirmed write of the other value is remembered (`prior_at`), so
         # that reading it back later is known as ours, not as a change
@@ -712,9 +754,10 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
 
 
 def _end_write(out: Decision, key: RecordKey, rule: str, detail: str,
-               **changes: bool | str | None) -> None:
+               **changes: bool | str | int | None) -> None:
     """The write owed to ``key`` ends unsent, and the audit trail says why."""
     agreed = out.memory.agreed
     out.events.append(AuditEvent(rule, agreed, agreed, key, detail))
-    out.memory.records[key] = replace(out.memory.records[key], pending=None, pending_at=None,
-                                      prior_at=None, pending_run=None, **changes)
+    cleared: dict[str, bool | str | int | None] = {
+        "pending": None, "pending_at": None, "prior_at": None, "pending_run": None}
+    out.memory.records[key] = replace(out.memory.records[key], **{**cleared, **changes})

@@ -372,6 +372,31 @@ def test_a_held_contact_gets_no_profile_until_a_read_shows_it_then_both_go_toget
     assert sent.memory.profile_hash == "newer"
 
 
+def test_a_held_contact_no_read_shows_was_never_created_and_its_profile_creates_it():
+    # our opt-out was the contact's first write and its run died before the target wrote it:
+    # a read finished since does not show the contact, so nothing there can hold an opt-out
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(5)),
+                    RecordMemory(CONTACT, pending=True, pending_at=at(6), pending_run=0))
+    memory.opted_out_at, memory.profile_hash = at(5), "sent"
+    held = rules.decide(memory, [seen(LEAD, False, 30)], ctx(CRM, reads=0), "new")
+    assert held.hold_profile is True
+    held.memory.withheld_profile = "{}"
+    still = rules.decide(held.memory, [], ctx(CRM, reads=0), "new")  # no read finished yet
+    assert still.hold_profile is True and still.send_profile is False
+    created = rules.decide(held.memory, [], ctx(CRM, reads=1), "new")  # one finished since
+    assert writes(created) == [] and created.send_profile is True
+    assert created.hold_profile is False and created.memory.profile_hash == "new"
+    assert created.memory.records[CONTACT].observed_at is None  # no hold left
+    assert any("never created it" in e.detail for e in created.events)
+    # an opt-out read there afterwards is the person's, and counts (R4)
+    later = rules.decide(created.memory, [seen(CONTACT, True, 50)], ctx(PLATFORM, now=400))
+    assert later.memory.agreed is True and writes(later) == [(LEAD, True, "R5")]
+    # a read that had finished already when the Lead re-subscribed: no hold at all
+    at_once = rules.decide(memory, [seen(LEAD, False, 30)], ctx(CRM, reads=1), "new")
+    assert at_once.send_profile is True and at_once.hold_profile is False
+    assert writes(at_once) == [] and at_once.memory.records[CONTACT].observed_at is None
+
+
 def test_among_changes_an_opt_out_wins():
     memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(5)),
                     RecordMemory(LEAD2, observed=True, observed_at=at(5)))

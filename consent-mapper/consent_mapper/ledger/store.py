@@ -331,8 +331,12 @@ class LedgerTransaction:
             # a removal under on_exit=remove that waited for the contact to be read (R8)
             waiting = and_(records.c.selected.is_(False), or_(records.c.observed.is_not(None),
                                                               records.c.native_id.is_not(None)))
+            # a held re-subscribe (R4) to a contact that a read finished since did not show
+            unseen = and_(records.c.pending.is_(None), records.c.observed.is_(None),
+                          records.c.observed_at.is_not(None),
+                          records.c.pending_run <= reads - retry_after_runs)
             in_target = and_(records.c.system == target_system, or_(in_target, and_(
-                records.c.role == PLATFORM, records.c.live.is_(True), waiting)))
+                records.c.role == PLATFORM, records.c.live.is_(True), or_(waiting, unseen))))
         wanted = or_(in_target, records.c.object == BY_EMAIL) if crm_read_run else in_target
         query = (select(records.c.email).distinct()
                  .join(people, people.c.email == records.c.email).where(wanted))
