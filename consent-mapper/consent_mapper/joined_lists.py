@@ -28,7 +28,9 @@ from consent_mapper.rules import CRM, PersonMemory, RecordKey
 def already_joined(before: PersonMemory, contact: RecordKey, profile: Profile) -> set[str]:
     """The lists of this run's ``profile`` that ``contact`` joined in an earlier run."""
     if contact not in before.records or before.profile_hash is None \
-            or not before.lists_confirmed:
+            or not before.lists_confirmed or before.withheld_profile is not None:
+        # a profile held back (rules.held_back) may carry lists of a kind of record new then,
+        # never sent: the kinds the ledger knows no longer say what the contact joined
         return set()
     had = {key.object for key, memory in before.records.items()
            if key.role == CRM and memory.live and memory.selected}

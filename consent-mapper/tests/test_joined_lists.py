@@ -72,3 +72,27 @@ def test_a_profile_re_sent_without_lists_keeps_them_known_joined_until_its_read_
     # no list went out since the last read back: "Salesforce Contacts" is still joined
     assert sent == {"Email": "ada@x.io", "LastName": "Lovelace", "MailingCountry": "UK",
                     "unsubscribed": True}
+
+
+def test_lists_of_a_profile_held_back_are_all_sent_when_it_goes_out(tmp_path):
+    # the re-subscribe to a contact no read has shown is held (R4), and so is the profile that
+    # brought the new Contact's list; once sent, nothing tells that list was never joined
+    first = run(S2A, [schema("Lead"), record(
+        "Lead", Id="00Q1", Email="cy@x.io", LastName="C", Company="C", HasOptedOutOfEmail=True,
+        SystemModstamp="2026-01-01T00:00:00Z")], tmp_path)
+    assert first.by_email()["cy@x.io"]["unsubscribed"] is True
+    held = run(S2A, [
+        schema("Lead"), record("Lead", Id="00Q1", Email="cy@x.io", LastName="C", Company="C",
+                               SystemModstamp="2026-01-03T00:00:00Z"),
+        schema("Contact"), record("Contact", Id="0033", Email="cy@x.io", LastName="C",
+                                  SystemModstamp="2026-01-03T00:00:00Z")], tmp_path)
+    assert "cy@x.io" not in held.by_email()  # nothing goes to the held contact
+    read = run(A2S, [schema("contacts"), record(
+        "contacts", contact_id="person_3", Email="cy@x.io", unsubscribed=True,
+        updated_at="2026-01-02T00:00:00Z")], tmp_path)  # our opt-out, older: the Lead wins
+    assert read.returncode == 0, read.stderr
+    sent = run(S2A, [schema("Contact"), record(
+        "Contact", Id="0033", Email="cy@x.io", LastName="C2",
+        SystemModstamp="2026-01-04T00:00:00Z")], tmp_path).by_email()["cy@x.io"]
+    assert sent["unsubscribed"] is False and sent["LastName"] == "C2"
+    assert sent["lists"] == ["Salesforce Contacts", "Salesforce Leads"]
