@@ -35,7 +35,6 @@ def test_no_script_creates_two_autopilot_contacts_spelt_alike():
         assert len(spellings) == len(set(spellings)), seed
 
 
-
 def test_no_script_edits_a_contact_in_the_step_its_person_leaves_the_crm():
     # synced toward the platform first, the exit removes the contact (on_exit=remove) before
     # any read shows the edit: the race docs/consent-decisions.md calls intended
@@ -44,6 +43,7 @@ def test_no_script_edits_a_contact_in_the_step_its_person_leaves_the_crm():
             edited = {a.person for a in step if a.kind in ("ap_set", "ap_bounce")}
             exits = {a.person for a in step if a.kind in ("crm_delete", "crm_leave_selection")}
             assert not edited & exits, (seed, sorted(edited & exits))
+
 
 def _outcome(records: dict, agreed: dict, quiet: bool = True) -> Outcome:
     return Outcome(records, agreed, [], quiet, [])
