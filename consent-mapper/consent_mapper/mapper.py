@@ -8,6 +8,7 @@ the whole run; a crash after it leaves pending writes that the next run sends ag
 
 from __future__ import annotations
 
+import logging
 import threading
 import typing as t
 from collections.abc import Iterable
@@ -300,18 +301,14 @@ class ConsentMapper(InlineMapper):
                         self.logger.warning("the lease %s on the consent ledger was lost: this "
                                             "run will not commit its decisions", name)
                         return
-                except OperationalError as exc:
-                    if ledger.engine.dialect.name != "sqlite":
-                        self.logger.warning("renewing the lease %s on the consent ledger "
-                                            "failed (%s); trying again", name,
-                                            type(exc).__name__)
-                    else:  # this run's own deciding transaction holds SQLite's one write
-                        # lock: no other run can take the lease meanwhile either
-                        self.logger.debug("lease %s not renewed while this run writes the "
-                                          "SQLite ledger (%s)", name, type(exc).__name__)
                 except SQLAlchemyError as exc:  # the next renewal may get through
-                    self.logger.warning("renewing the lease %s on the consent ledger failed "
-                                        "(%s); trying again", name, type(exc).__name__)
+                    # on SQLite, this run's own deciding transaction holds the one write lock:
+                    # no other run can take the lease meanwhile either
+                    own_lock = isinstance(exc, OperationalError) \
+                        and ledger.engine.dialect.name == "sqlite"
+                    self.logger.log(logging.DEBUG if own_lock else logging.WARNING,
+                                    "renewing the lease %s on the consent ledger failed (%s); "
+                                    "trying again", name, type(exc).__name__)
 
         threading.Thread(target=renew, name="ledger-lease", daemon=True).start()
         return stop

@@ -568,12 +568,6 @@ def _unseen_since_sent(memory: RecordMemory, ctx: Context) -> bool:
         and ctx.reads - memory.pending_run >= ctx.retry_after_runs
 
 
-def _profile_creates(out: Decision) -> None:
-    """The main contact gets the person's profile now: an upsert without consent creates it."""
-    if out.contact_action == UPSERT:
-        out.send_profile, out.memory.profile_confirmed = True, False
-
-
 def _hold_profile(out: Decision, before: PersonMemory, ctx: Context) -> None:
     """The main contact's profile waits with its held re-subscribe, and goes out with it."""
     memory = out.memory
@@ -589,7 +583,7 @@ def _hold_profile(out: Decision, before: PersonMemory, ctx: Context) -> None:
             "contact and did not show it, so that opt-out never created it; the person's "
             "profile creates it, without consent (born subscribed, as any new contact), and an "
             "opt-out read there later counts"))
-        _profile_creates(out)
+        out.send_profile, memory.profile_confirmed = True, False
         return
     if not out.send_profile:
         return
@@ -727,16 +721,8 @@ def _plan_writes(out: Decision, ctx: Context, observed: bool) -> None:
             # decides: an opt-out made there before the re-subscribe (ours landing, or the
             # person's own) loses to it, a newer one wins (chaos stop25d 5: our landed opt-out,
             # read first as a new one, reverted the Lead's re-subscribe everywhere)
-            if key == out.contact and _unseen_since_sent(m, ctx):
-                _end_write(out, key, "R4", "re-subscribe not sent: no read has shown this "
-                           "contact, not even one finished since our opt-out was sent to it, so "
-                           "that opt-out never created it; the person's profile creates it, "
-                           "without consent (born subscribed, as any new contact), and an "
-                           "opt-out read there later counts")
-                _profile_creates(out)
-                continue
             # `pending_run` stays: a read finished since then that does not show the contact
-            # means our opt-out never created it (_hold_profile)
+            # means our opt-out never created it, and _hold_profile ends the hold
             _end_write(out, key, "R4", "re-subscribe not sent: no read has shown this record's "
                        "consent, nor our opt-out sent to it; its next read decides (an opt-out "
                        "made there after the re-subscribe wins)",
