@@ -56,7 +56,6 @@ class _Person:
     records: list[_Record] = field(default_factory=list)
     bounced: bool = False
     touched_crm_exit: bool = False  # a CRM record was deleted or left the selection
-    ap_edit_step: int = -1  # the last step that edited one of the person's platform contacts
     serial: int = 0
 
     def label(self, kind: str) -> str:
@@ -148,17 +147,13 @@ def _random_edit(rng: random.Random, script: Script, everyone: list[_Person],
         crm = p.live("Lead", "Contact", "PersonAccount")
         ap = p.live("ap")
         options.append(("duplicate", p))
-        # an exit in the step of a platform edit is synced toward the platform first: under
-        # on_exit=remove the contact goes before any read shows the edit (docs/
-        # consent-decisions.md, "An opt-out made on the platform after the sync last read the
-        # contact"; chaos stop26o script 1), as does an edit after an exit
-        exit_ok = p.ap_edit_step != step
         if crm:
-            options += [("crm_opt_out", p), ("crm_resubscribe", p)]
-            options += [("delete", p)] if exit_ok else []
+            options += [("crm_opt_out", p), ("crm_resubscribe", p), ("delete", p)]
         if p.live("Lead"):
-            options += [("convert", p)] + ([("leave_selection", p)] if exit_ok else [])
-        if ap and not p.touched_crm_exit:  # on_exit=remove may take the contact away
+            options += [("convert", p), ("leave_selection", p)]
+        # after an exit, on_exit=remove takes the contact away at a run that a disturbed
+        # world may reach later than the undisturbed one: an edit then meets different worlds
+        if ap and not p.touched_crm_exit:
             options += [("ap_opt_out", p), ("ap_resubscribe", p), ("bounce", p)]
     if not options:
         return
@@ -180,11 +175,10 @@ def _random_edit(rng: random.Random, script: Script, everyone: list[_Person],
         if not out and person.bounced:
             return
         record = rng.choice(person.live("ap"))
-        person.ap_edit_step = step
         _add(script, step, Action("ap_set", person.address, record.label,
                                   {"unsubscribed": out}))
     elif kind == "bounce":
-        person.bounced, person.ap_edit_step = True, step
+        person.bounced = True
         record = rng.choice(person.live("ap"))
         _add(script, step, Action("ap_bounce", person.address, record.label))
     elif kind == "delete":

@@ -35,14 +35,16 @@ def test_no_script_creates_two_autopilot_contacts_spelt_alike():
         assert len(spellings) == len(set(spellings)), seed
 
 
-def test_no_script_edits_a_contact_in_the_step_its_person_leaves_the_crm():
-    # synced toward the platform first, the exit removes the contact (on_exit=remove) before
-    # any read shows the edit: the race docs/consent-decisions.md calls intended
-    for seed in [*range(300), "stop26o:script:1"]:
+def test_scripts_edit_a_contact_in_the_step_its_person_leaves_the_crm():
+    # an unsubscribe in the interval of the exit, synced toward the platform first, must not go
+    # with the contact (chaos stop26o script 1, tests/test_exit_replay.py): trials make it
+    both = 0
+    for seed in [*range(100), "stop26o:script:1"]:
         for step in generate(str(seed), 8, 4).steps:
             edited = {a.person for a in step if a.kind in ("ap_set", "ap_bounce")}
             exits = {a.person for a in step if a.kind in ("crm_delete", "crm_leave_selection")}
-            assert not edited & exits, (seed, sorted(edited & exits))
+            both += len(edited & exits)
+    assert both >= 5, both  # 6 today, one of them stop26o's
 
 
 def _outcome(records: dict, agreed: dict, quiet: bool = True) -> Outcome:

@@ -7,8 +7,7 @@ sending it again updates the same Task, never a second one.
 
 The ledger remembers which run sent each key, so a run re-sends nothing already written (an idle
 run writes nothing). A key counts as written only once a later run's input state shows that the
-target wrote its run: the mapper puts its run id in the STATE it passes on, which the target
-emits, and Meltano stores, only after every record before it was written. A run that crashed
+target wrote its run (run_marks.py). A run that crashed
 after the ledger's commit but before the target wrote leaves the tap's bookmark where it was, so
 the next run reads the same contacts again and re-sends those keys; a crash after the write and
 before the commit re-sends them too, and the upsert makes that harmless.
@@ -31,8 +30,6 @@ from consent_mapper.rules import CRM, Observation
 from consent_mapper.scratch import open_scratch
 
 TASK = "Task"
-# the bookmark (a stream name the tap does not have) that carries the last run the target wrote
-STATE_STREAM, STATE_RUN = "consent_mapper_activities", "written_run"
 KEY_LIMIT = 255  # a Text(255) External ID field
 SUBJECTS = {
     "received": "Email received", "opened": "Email opened", "clicked": "Email link clicked",
@@ -91,8 +88,6 @@ class ActivityFeed:
         self.db = open_scratch()
         self.db.execute("CREATE TABLE events (key TEXT PRIMARY KEY, email TEXT NOT NULL, "
                         "event TEXT NOT NULL)")
-        self.written_run: int | None = None  # from the input state
-        self.run_id: int | None = None
         self.counts: Counter[str] = Counter()
 
     def shape(self) -> tuple[str, dict, tuple[str, ...]]:
@@ -114,23 +109,16 @@ class ActivityFeed:
                 if isinstance(e, Mapping) and e.get("type") in self.types and e.get("mail_id")]
         self.db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?)", rows)
 
-    def saw_state(self, state: object) -> None:
-        """The tap passes on the state it was given: the last run the target wrote."""
-        bookmarks = state.get("bookmarks") if isinstance(state, dict) else None
-        mark = (bookmarks or {}).get(STATE_STREAM) if isinstance(bookmarks, dict) else None
-        value = mark.get(STATE_RUN) if isinstance(mark, dict) else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            self.written_run = value
-
-    def plan(self, tx: LedgerTransaction, run_id: int) -> Iterator[tuple[str, dict]]:
-        """One Task per event not yet known written, remembered as sent by this run."""
-        self.run_id = run_id
+    def plan(self, tx: LedgerTransaction, run_id: int,
+             written_run: int | None) -> Iterator[tuple[str, dict]]:
+        """One Task per event not yet known written (``written_run``: the newest run known
+        written, run_marks.py), remembered as sent by this run."""
         emails = [r[0] for r in self.db.execute("SELECT DISTINCT email FROM events "
                                                 "ORDER BY email")]
         for start in range(0, len(emails), CHUNK):
             chunk = emails[start:start + CHUNK]
             whos = primary_records(tx, chunk)
-            written = self._written(tx, chunk)
+            written = self._written(tx, chunk, written_run)
             sent: list[dict] = []
             marks = ",".join("?" * len(chunk))
             for key, email, raw in self.db.execute(
@@ -149,11 +137,12 @@ class ActivityFeed:
                 yield TASK, task_record(self.key_field, key, who, json.loads(raw))
             self._remember(tx, sent)
 
-    def _written(self, tx: LedgerTransaction, emails: list[str]) -> set[str]:
-        if self.written_run is None:
+    @staticmethod
+    def _written(tx: LedgerTransaction, emails: list[str], written_run: int | None) -> set[str]:
+        if written_run is None:
             return set()  # no run is known written: everything read goes (again)
         query = select(activities.c.key).where(activities.c.email.in_(emails),
-                                               activities.c.run_id <= self.written_run)
+                                               activities.c.run_id <= written_run)
         return {row.key for row in tx.c.execute(query)}
 
     @staticmethod
@@ -163,14 +152,6 @@ class ActivityFeed:
         keys = [row["key"] for row in sent]
         tx.c.execute(activities.delete().where(activities.c.key.in_(keys)))
         tx.c.execute(activities.insert(), sent)
-
-    def mark(self, state: dict) -> dict:
-        """The state to pass on: this run's id, for the next run to know it was written."""
-        if self.run_id is None:
-            return state
-        bookmarks = dict(state.get("bookmarks") or {})
-        bookmarks[STATE_STREAM] = {STATE_RUN: self.run_id}
-        return {**state, "bookmarks": bookmarks}
 
     def close(self) -> None:
         self.db.close()

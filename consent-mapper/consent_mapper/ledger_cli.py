@@ -15,7 +15,7 @@ import sys
 from consent_mapper.addresses import InvalidEmail, normalize_email
 from consent_mapper.ledger.store import Ledger
 from consent_mapper.ledger.transfer import TargetNotEmpty, copy_ledger
-from consent_mapper.rules import PLATFORM
+from consent_mapper.rules import PLATFORM, RecordKey, RecordMemory
 from consent_mapper.settings import default_ledger_url
 
 
@@ -36,9 +36,7 @@ def history(ledger: Ledger, email: str) -> int:
           + (f", latest opt-out {person.opted_out_at}" if person.opted_out_at else ""))
     for key, record in sorted(person.records.items(), key=lambda kv: str(kv[0])):
         pending = "" if record.pending is None else f", pending write {_state(record.pending)}"
-        flags = (" (deleted)" if not record.live else "" if record.selected
-                 else " (removal waiting for a read of it)" if key.role == PLATFORM
-                 else " (out of selection)")
+        flags = _flags(key, record)
         print(f"  {key.system} {key.object} {key.record_id}: observed "
               f"{_state(record.observed)}{pending}{flags}")
     if not events:
@@ -50,6 +48,19 @@ def history(ledger: Ledger, email: str) -> int:
         for target in (event["targets"] or "").splitlines():
             print(f"      wrote {target}")
     return 0
+
+
+def _flags(key: RecordKey, record: RecordMemory) -> str:
+    if not record.live:
+        return (f" (deleted; the deletion sent in run {record.deleted_run} not yet known "
+                "written)" if record.deleted_run is not None else " (deleted)")
+    if record.selected:
+        return ""
+    if key.role != PLATFORM:
+        return " (out of selection)"
+    if record.observed is None and record.native_id is None:
+        return " (removal waiting for a read of it)"
+    return f" (removal waiting for a read of {key.system} finished after the exit)"
 
 
 def pending(ledger: Ledger) -> int:

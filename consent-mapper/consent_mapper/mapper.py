@@ -20,7 +20,7 @@ from singer_sdk.mapper_base import InlineMapper
 from singer_sdk.singerlib import Message, RecordMessage, SchemaMessage, StateMessage
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from consent_mapper import clock, ledger_url, list_creates, rules
+from consent_mapper import clock, ledger_url, list_creates, rules, run_marks
 from consent_mapper.activities import ActivityFeed
 from consent_mapper.adapters import activecampaign, autopilot, salesforce
 from consent_mapper.companies import Companies
@@ -106,6 +106,7 @@ class ConsentMapper(InlineMapper):
         self.seen = RunInput()
         self.companies = Companies(self.adapter, self.platform, self.settings.account_field_map)
         self.held_state: dict | None = None
+        self.run_id: int | None = None  # this run's id in the ledger, once it started deciding
         self.report = RunReport()
         self.started_at = datetime.now(UTC).isoformat()
 
@@ -164,8 +165,6 @@ class ConsentMapper(InlineMapper):
 
     def map_state_message(self, message_dict: dict) -> Iterable[Message]:
         self._input_starts(message_dict["value"])
-        if self.activities is not None:
-            self.activities.saw_state(message_dict["value"])
         # held back: STATE passes only after the ledger committed and the records were emitted
         self.held_state = message_dict["value"]  # states are cumulative: the latest suffices
         return ()
@@ -221,10 +220,8 @@ class ConsentMapper(InlineMapper):
             for stream, record in outbox.drain():
                 self.write_message(RecordMessage(stream=stream, record=record))
         outbox.close()
-        if self.held_state is not None and not dry_run:
-            state = (self.activities.mark(self.held_state) if self.activities is not None
-                     else self.held_state)
-            self.write_message(StateMessage(value=state))
+        if self.held_state is not None and not dry_run and self.run_id is not None:
+            self.write_message(StateMessage(value=run_marks.mark(self.held_state, self.run_id)))
         self.held_state = None
         self._summary(counts, dry_run)
 
@@ -236,7 +233,9 @@ class ConsentMapper(InlineMapper):
                                  "this run waited and decided after that run committed")
             source_system = salesforce.SYSTEM if self.source == CRM else self.platform
             target_system = self.platform if self.source == CRM else salesforce.SYSTEM
-            run_id = tx.start_run(self.settings.direction, source_system, self.platform)
+            run_id = self.run_id = tx.start_run(self.settings.direction, source_system,
+                                                self.platform)
+            written_run = run_marks.written_run(self.held_state)
             ctx = rules.Context(
                 source=self.source, platform=self.platform, now=clock.now_iso(),
                 reads=tx.reads_of(target_system),
@@ -244,7 +243,8 @@ class ConsentMapper(InlineMapper):
                 retry_after_runs=self.settings.retry_after_runs,
                 bounce_is_opt_out=self.settings.bounce_is_opt_out,
                 on_exit_remove=self.settings.on_exit == ON_EXIT_REMOVE,
-                resubscribes_case_twins=getattr(self.adapter, "RESUBSCRIBES_CASE_TWINS", True))
+                resubscribes_case_twins=getattr(self.adapter, "RESUBSCRIBES_CASE_TWINS", True),
+                run=run_id, written_run=written_run)
             reconciler = Reconciler(tx, run_id, ctx, self.adapter, started_at=self.started_at,
                                     companies=self.companies if self.source == CRM else None,
                                     creates=self.creates)
@@ -261,7 +261,7 @@ class ConsentMapper(InlineMapper):
                         outbox.put(stream, record)
             activity_counts: dict[str, int] = {}
             if self.activities is not None:
-                for stream, record in self.activities.plan(tx, run_id):
+                for stream, record in self.activities.plan(tx, run_id, written_run):
                     if dry_run:
                         self.logger.info("dry run: would send %s %s", stream, record)
                     else:

@@ -59,6 +59,12 @@ class RecordMemory:
     writable: bool = True  # False for a converted Lead: the CRM refuses writes to it
     native_id: str | None = None  # the platform's own id of a contact, once read
     platform_state: str | None = None  # the platform adapter's notes; the rules never read it
+    # a platform contact whose removal waits (R8): reads of the platform finished when its
+    # person's last CRM record left; it waits for one more, which sees an opt-out made there
+    exit_read: int | None = None
+    # a platform contact the sync deleted: the run that sent the deletion, until a later run's
+    # input STATE shows the target wrote that run's output
+    deleted_run: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +135,10 @@ class Context:
     # False where the platform can unsubscribe a contact by its id but re-subscribe only by
     # address, which reaches the older of two contacts whose addresses differ only in case
     resubscribes_case_twins: bool = True
+    run: int = 0  # this run's id in the ledger
+    # the newest run of this direction whose output the target is known to have written (its
+    # STATE came back in this run's input); None: none known
+    written_run: int | None = None
 
     @property
     def target(self) -> str:
@@ -344,7 +354,8 @@ def decide(memory: PersonMemory, observations: list[Observation], ctx: Context,
             seen.key, observed, observed_at, pending, pending_at, prior_at, pending_run,
             seen.live, selected, seen.writable,
             seen.native_id or (old.native_id if old else None),
-            seen.platform_state or (old.platform_state if old else None))
+            seen.platform_state or (old.platform_state if old else None),
+            old.exit_read if old is not None and seen.key.role == PLATFORM else None)
 
     if echoed_outs and memory.agreed:
         # an opt-out we wrote, read back, may hide the person's own opt-out of that record made
@@ -498,7 +509,7 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
             # new, or re-created after the sync deleted it: born with the agreed state (R4)
             memory.records[contact] = RecordMemory(contact)
         elif not current.selected:
-            memory.records[contact] = replace(current, selected=True)
+            memory.records[contact] = replace(current, selected=True, exit_read=None)
             out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, contact,
                                          "a live CRM record is selected again: the contact's "
                                          "removal, waiting for its consent to be read, is "
@@ -521,34 +532,52 @@ def _platform_contact(out: Decision, observations: list[Observation], had_live_c
         # twin, and the contact that run deleted is another (chaos trial stop20h 1)
         removed = _deleted_contact(memory, ctx.platform)
     if removed is not None:
-        # deleted by an earlier run. Its exit read again means that run's output was not
-        # durably written (the tap's bookmark did not move), so the deletion is sent again (R7)
-        if exits and ctx.on_exit_remove:
-            out.contact = removed
-            out.events.append(AuditEvent("R7", memory.agreed, memory.agreed, exits[0],
-                                         what + "; on_exit=remove: the contact's deletion "
-                                         "sent again (the run that sent it may not have "
-                                         "written it)", (removed,)))
-            out.contact_action = DELETE
+        _deleted_before(out, removed, exits, what, ctx)
         return
     if not had_live_crm or current is None:
         return  # never synced from the CRM: the sync does not own (or remove) this contact
-    if ctx.on_exit_remove and not memory.agreed and _never_read_there(current):
-        # its opt-out, if it holds one, is known nowhere else: deleted now, it would be lost,
-        # and a record created later born subscribed (property test, chaos trial stop21j 4)
+    if ctx.on_exit_remove and not memory.agreed:
+        # an unsubscribe or bounce made there since the last read (consent-sync reads the
+        # platform after this direction) would go with the contact, and the Lead it leaves
+        # stay subscribed (chaos seed stop26o, script 1); unread, its opt-out is known nowhere
+        # else (property test, chaos trial stop21j 4)
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
-                                     else None, what + f"; on_exit=remove: {ctx.platform} "
-                                     "was never read for this contact, so its removal waits "
-                                     "until a read of it has seen its consent"))
-        memory.records[contact] = replace(current, selected=False)
+                                     else None, what + f"; on_exit=remove: the removal waits "
+                                     f"for the next read of {ctx.platform}, which sees any "
+                                     "opt-out made there since"))
+        memory.records[contact] = replace(current, selected=False, exit_read=ctx.reads)
     elif ctx.on_exit_remove:
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
                                      else None, what + "; on_exit=remove: contact deleted, "
                                      "consent kept in the ledger", (contact,)))
-        _remove(out, contact, current)
+        _remove(out, contact, current, ctx)
     else:
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, exits[0] if exits
                                      else None, what + "; on_exit=keep: contact kept"))
+
+
+def _deleted_before(out: Decision, removed: RecordKey, exits: list[RecordKey], what: str,
+                    ctx: Context) -> None:
+    """A contact an earlier run deleted: its deletion is sent again until it is known written
+    (R7). The run that sent it may have died, or its target call failed, after the ledger
+    committed; the exit is then read again only if it was in that run's input (the tap's
+    bookmark did not move), not when a waiting removal was decided."""
+    memory = out.memory
+    current = memory.records[removed]
+    unwritten = current.deleted_run is not None and (
+        ctx.written_run is None or ctx.written_run < current.deleted_run)
+    if not ctx.on_exit_remove or not (exits or unwritten):
+        if current.deleted_run is not None:  # known written, or no longer to be removed
+            memory.records[removed] = replace(current, deleted_run=None)
+        return
+    out.contact, out.contact_action = removed, DELETE
+    memory.records[removed] = replace(current, deleted_run=ctx.run)
+    cause = (f"the run that sent it (run {current.deleted_run}) is not known written"
+             if unwritten else "the run that sent it may not have written it")
+    out.events.append(AuditEvent("R7", memory.agreed, memory.agreed,
+                                 exits[0] if exits else removed,
+                                 what + f"; on_exit=remove: the contact's deletion sent again "
+                                 f"({cause})", (removed,)))
 
 
 def held_back(memory: RecordMemory | None) -> bool:
@@ -602,12 +631,13 @@ def _never_read_there(memory: RecordMemory) -> bool:
     return memory.observed is None and memory.native_id is None
 
 
-def _remove(out: Decision, contact: RecordKey, current: RecordMemory) -> None:
+def _remove(out: Decision, contact: RecordKey, current: RecordMemory, ctx: Context) -> None:
     out.contact, out.contact_action = contact, DELETE
-    # kept as deleted, so that a replay of this exit deletes it again; re-created later, it is
-    # born with the agreed state (R4)
+    # kept as deleted, so that the deletion is sent again until known written; re-created
+    # later, it is born with the agreed state (R4)
     out.memory.records[contact] = replace(current, live=False, selected=True, pending=None,
-                                          pending_at=None, prior_at=None, pending_run=None)
+                                          pending_at=None, prior_at=None, pending_run=None,
+                                          exit_read=None, deleted_run=ctx.run)
     out.memory.profile_hash, out.memory.profile_confirmed = None, False
     out.memory.withheld_profile = None
 
@@ -616,10 +646,10 @@ def _waiting_removal(out: Decision, contact: RecordKey, current: RecordMemory,
                      ctx: Context) -> None:
     """A removal that waited for the contact's consent to be read (R8): done once it was."""
     memory = out.memory
-    if _never_read_there(current) and not memory.agreed:
+    if not memory.agreed and (_never_read_there(current) or not _read_since_exit(current, ctx)):
         return  # the ledger holds the opt-out once agreed: nothing is lost by deleting
     if not ctx.on_exit_remove:
-        memory.records[contact] = replace(current, selected=True)
+        memory.records[contact] = replace(current, selected=True, exit_read=None)
         out.events.append(AuditEvent("R8", memory.agreed, memory.agreed, contact,
                                      "on_exit=keep now: the contact's waiting removal is "
                                      "dropped, contact kept"))
@@ -629,7 +659,12 @@ def _waiting_removal(out: Decision, contact: RecordKey, current: RecordMemory,
                                  f"the person's consent known ({state}); on_exit=remove: the "
                                  "waiting removal done, contact deleted, consent kept in the "
                                  "ledger", (contact,)))
-    _remove(out, contact, current)
+    _remove(out, contact, current, ctx)
+
+
+def _read_since_exit(memory: RecordMemory, ctx: Context) -> bool:
+    """A read of the platform finished since the exit was decided (or it predates the wait)."""
+    return memory.exit_read is None or ctx.reads > memory.exit_read
 
 
 def _deleted_contact(memory: PersonMemory, platform: str) -> RecordKey | None:

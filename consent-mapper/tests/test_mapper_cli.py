@@ -109,16 +109,34 @@ def deleted_run(on_exit: str, tmp_path: Path, *live: dict) -> Run:
     ], tmp_path)
 
 
-def test_on_exit_remove_deletes_people_with_no_live_record(tmp_path):
+def test_on_exit_remove_deletes_after_the_next_platform_read_until_known_written(tmp_path):
     result = deleted_run("remove", tmp_path,
                          record("Contact", Id="0031", Email="out@x.io"))
     assert result.returncode == 0, result.stderr
     contacts = result.by_email()
-    assert contacts["gone@x.io"]["_sdc_deleted_at"]
-    assert set(contacts["gone@x.io"]) == {"Email", "_sdc_deleted_at"}
+    # an unsubscribe made in Autopilot since its last read would go with the contact: it waits
+    assert "gone@x.io" not in contacts
+    assert "removal waits for the next read of autopilot" in history(tmp_path, "gone@x.io")
     # a live Contact of the same person was seen: kept, but it leaves the Leads list
     assert "_sdc_deleted_at" not in contacts["out@x.io"]
     assert contacts["out@x.io"]["lists_remove"] == ["Salesforce Leads"]
+
+    waiting = run({**S2A, "on_exit": "remove"}, [schema("Lead"), state(1)], tmp_path)
+    assert waiting.records() == [], waiting.stderr  # no read of Autopilot finished since
+    assert run(A2S, [schema("contacts")], tmp_path).returncode == 0  # it saw no change
+    done = run({**S2A, "on_exit": "remove"}, [schema("Lead"), state(1)], tmp_path)
+    assert set(done.by_email()["gone@x.io"]) == {"Email", "_sdc_deleted_at"}, done.stderr
+
+    # the target never wrote that run (its STATE was not stored): the deletion goes again
+    lost = run({**S2A, "on_exit": "remove"}, [schema("Lead"), waiting.of("STATE")[0]], tmp_path)
+    assert set(lost.by_email()) == {"gone@x.io"}, lost.stderr
+    assert "deletion sent again (the run that sent it" in history(tmp_path, "gone@x.io")
+    # a later run's input shows the last send written: nothing more, even if an older STATE
+    # comes back later (the ledger forgot the deletion's run once it was known written)
+    quiet = run({**S2A, "on_exit": "remove"}, [schema("Lead"), lost.of("STATE")[0]], tmp_path)
+    assert quiet.records() == [], quiet.stderr
+    assert run({**S2A, "on_exit": "remove"}, [schema("Lead"), waiting.of("STATE")[0]],
+               tmp_path).records() == []
 
 
 def test_on_exit_remove_waits_for_a_read_of_a_contact_never_read(tmp_path):
@@ -180,7 +198,10 @@ def test_autopilot_contacts_become_salesforce_opt_outs_per_person(tmp_path):
     assert result.by_email("Contact") == result.by_email("Lead")
     assert result.by_email("Account", "PersonEmail")["pat@x.io"] == {
         "PersonEmail": "pat@x.io", "PersonHasOptedOutOfEmail": True}
-    assert result.messages[-1] == {"type": "STATE", "value": {"bookmarks": {"n": 1}}}
+    # the tap's STATE last, with the run's mark beside its bookmarks (run_marks.py)
+    assert result.messages[-1]["type"] == "STATE"
+    assert result.messages[-1]["value"]["bookmarks"]["n"] == 1
+    assert set(result.messages[-1]["value"]["bookmarks"]) == {"n", "consent_mapper"}
     assert "person_4" in result.stderr and "bad@" in result.stderr
 
 

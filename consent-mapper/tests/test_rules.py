@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 from consent_mapper import rules
@@ -181,18 +182,27 @@ def test_deletion_forgets_the_record_never_the_opt_out():
     assert reborn.contact_action == rules.UPSERT and reborn.memory.records[CONTACT].live
 
 
-def test_a_replayed_exit_deletes_the_contact_again():
-    # the run that deleted the contact died before the target wrote (or failed there): the
-    # tap's bookmark did not move, so the next run reads the same exit; chaos suite finding
-    memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(10)),
-                    RecordMemory(CONTACT, observed=False, observed_at=at(20)))
-    exit_ = [seen(LEAD, False, 30, live=False)]
-    removed = rules.decide(memory, exit_, ctx(CRM, on_exit_remove=True))
-    replay = rules.decide(removed.memory, exit_, ctx(CRM, on_exit_remove=True))
+def test_a_deletion_is_sent_again_until_a_later_runs_input_shows_it_written():
+    # the run that deleted the contact died before the target wrote (or failed there): a
+    # replayed exit sends it again (chaos suite), and so does a run whose input STATE does not
+    # show the deleting run written, as when the deletion waited and no exit was in its input
+    memory = person(True, RecordMemory(LEAD, observed=True, observed_at=at(10)),
+                    RecordMemory(CONTACT, observed=True, observed_at=at(20)))
+    exit_ = [seen(LEAD, True, 30, live=False)]
+    remove = functools.partial(ctx, CRM, on_exit_remove=True)
+    removed = rules.decide(memory, exit_, remove(run=5, written_run=4))
+    assert removed.contact_action == rules.DELETE
+    assert removed.memory.records[CONTACT].deleted_run == 5
+    replay = rules.decide(removed.memory, exit_, remove(run=6, written_run=4))
     assert replay.contact_action == rules.DELETE
     assert any(e.rule == "R7" and "deletion sent again" in e.detail for e in replay.events)
-    quiet = rules.decide(replay.memory, [], ctx(CRM, on_exit_remove=True))
-    assert quiet.contact_action == rules.NONE and quiet.writes == []
+    unwritten = rules.decide(replay.memory, [], remove(run=7, written_run=5))
+    assert unwritten.contact_action == rules.DELETE and unwritten.writes == []
+    assert any("(run 6) is not known written" in e.detail for e in unwritten.events)
+    known = rules.decide(unwritten.memory, [], remove(run=8, written_run=7))
+    assert known.contact_action == rules.NONE and known.writes == []
+    assert known.memory.records[CONTACT].deleted_run is None
+    assert rules.decide(known.memory, [], remove(run=9)).contact_action == rules.NONE
 
 
 def test_a_replayed_exit_deletes_the_contact_again_beside_a_live_case_twin():
@@ -203,14 +213,15 @@ def test_a_replayed_exit_deletes_the_contact_again_beside_a_live_case_twin():
                     RecordMemory(CONTACT, observed=False, observed_at=at(20)),
                     RecordMemory(twin, observed=True, observed_at=at(20)))
     exit_ = [seen(LEAD, True, 30, live=False)]
-    removed = rules.decide(memory, exit_, ctx(CRM, on_exit_remove=True))
+    removed = rules.decide(memory, exit_, ctx(CRM, on_exit_remove=True, run=1))
     assert (removed.contact, removed.contact_action) == (CONTACT, rules.DELETE)
-    replay = rules.decide(removed.memory, exit_, ctx(CRM, on_exit_remove=True))
+    replay = rules.decide(removed.memory, exit_, ctx(CRM, on_exit_remove=True, run=2))
     assert (replay.contact, replay.contact_action) == (CONTACT, rules.DELETE)
     assert [e.targets for e in replay.events if "deletion sent again" in e.detail] == [
         (CONTACT,)]
-    # without the exit read again (the bookmark moved), nothing is deleted
-    quiet = rules.decide(replay.memory, [], ctx(CRM, on_exit_remove=True))
+    # without the exit read again (the bookmark moved), and the replay known written, nothing
+    quiet = rules.decide(replay.memory, [], ctx(CRM, on_exit_remove=True, run=3,
+                                                written_run=2))
     assert quiet.contact_action == rules.NONE
 
 
@@ -231,7 +242,7 @@ def test_the_removal_of_a_contact_never_read_waits_until_its_consent_is_read():
     done = rules.decide(read.memory, [], ctx(CRM, on_exit_remove=True))
     assert (done.contact, done.contact_action) == (CONTACT, rules.DELETE)
     assert done.memory.agreed is True and not done.memory.records[CONTACT].live
-    quiet = rules.decide(done.memory, [], ctx(CRM, on_exit_remove=True))
+    quiet = rules.decide(done.memory, [], ctx(CRM, on_exit_remove=True, written_run=0))
     assert quiet.contact_action == rules.NONE
 
 
@@ -247,12 +258,30 @@ def test_a_waiting_removal_is_dropped_when_a_crm_record_is_selected_again():
     assert read.memory.records[CONTACT].selected and read.memory.records[CONTACT].live
 
 
-def test_a_contact_read_before_the_exit_is_removed_at_once():
+def test_a_removal_waits_for_the_next_platform_read_unless_the_person_is_opted_out():
+    # chaos seed stop26o 1: an unsubscribe made in Autopilot in the interval in which the
+    # person's last Lead left went with the contact (consent-sync syncs toward it first)
     memory = person(False, RecordMemory(LEAD, observed=False, observed_at=at(10)),
                     RecordMemory(CONTACT, observed=False, observed_at=at(20)))
-    removed = rules.decide(memory, [seen(LEAD, False, 30, live=False)],
-                           ctx(CRM, on_exit_remove=True))
-    assert removed.contact_action == rules.DELETE
+    exit_ = [seen(LEAD, False, 30, selected=False)]
+    waits = rules.decide(memory, exit_, ctx(CRM, reads=3, on_exit_remove=True))
+    assert waits.contact_action == rules.NONE
+    assert waits.memory.records[CONTACT].exit_read == 3
+    assert not waits.memory.records[CONTACT].selected
+    assert rules.decide(waits.memory, exit_, ctx(CRM, reads=3, on_exit_remove=True)
+                        ).contact_action == rules.NONE  # the exit replayed: still no read
+    # the read finds the unsubscribe: it counts (R2), and the removal keeps it in the ledger
+    read = rules.decide(waits.memory, [seen(CONTACT, True, 35)], ctx(PLATFORM, reads=5))
+    assert read.memory.agreed is True and read.memory.records[CONTACT].exit_read == 3
+    assert [w.key for w in read.writes] == [LEAD]  # the Lead, though out of the selection
+    gone = rules.decide(read.memory, [], ctx(CRM, reads=4, on_exit_remove=True))
+    assert gone.contact_action == rules.DELETE and gone.memory.agreed is True
+    # a read that saw no change is enough; an opted-out person goes at once
+    assert rules.decide(waits.memory, [], ctx(CRM, reads=4, on_exit_remove=True)
+                        ).contact_action == rules.DELETE
+    opted_out = replace(memory, agreed=True)
+    assert rules.decide(opted_out, exit_, ctx(CRM, reads=3, on_exit_remove=True)
+                        ).contact_action == rules.DELETE
 
 
 def test_a_contact_created_again_after_the_sync_deleted_it_is_a_new_record():

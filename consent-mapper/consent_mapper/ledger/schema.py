@@ -37,6 +37,8 @@ people = Table(
           postgresql_where=text("withheld_profile IS NOT NULL")),
 )
 
+DELETE_UNWRITTEN = "deleted_run IS NOT NULL"
+
 records = Table(
     "ledger_records", metadata,
     Column("system", Text, primary_key=True),  # the product the record lives in
@@ -55,8 +57,14 @@ records = Table(
     Column("writable", Boolean, nullable=False),
     Column("native_id", Text, nullable=True),  # the platform's own contact id
     Column("platform_state", Text, nullable=True),  # the platform adapter's own notes (JSON)
+    # a removal waiting for the next read of the platform: the reads finished at the exit (0009)
+    Column("exit_read", Integer, nullable=True),
+    # a contact the sync deleted: the run that sent it, until known written (0009)
+    Column("deleted_run", Integer, nullable=True),
     Column("updated_at", Text, nullable=False),
     Index("ix_ledger_records_email", "email"),
+    Index("ix_ledger_records_deleted_run", "system", sqlite_where=text(DELETE_UNWRITTEN),
+          postgresql_where=text(DELETE_UNWRITTEN)),
     Index("ix_ledger_records_pending", "system", "pending"),
     Index("ix_ledger_records_role", "role", "system", "pending"),
 )

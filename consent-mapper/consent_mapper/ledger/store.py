@@ -48,11 +48,11 @@ from consent_mapper.rules import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 # the newest migration: a ledger already there is opened without loading alembic (a third of a
 # quiet run's start-up); test_ledger_store checks it against the migrations folder
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 CHUNK = 500  # keys per IN (...) query: well under SQLite's bound-parameter limit
 RECORD_COLUMNS = ("email", "role", "observed", "observed_at", "pending", "pending_at",
                   "prior_at", "pending_run", "live", "selected", "writable", "native_id",
-                  "platform_state", "updated_at")
+                  "platform_state", "exit_read", "deleted_run", "updated_at")
 PEOPLE_COLUMNS = ("agreed", "opted_out_at", "profile_hash", "profile_confirmed",
                   "lists_confirmed", "withheld_profile", "updated_at")
 # PostgreSQL advisory lock key of the ledger's migrations (there may be no table to lock yet)
@@ -328,15 +328,20 @@ class LedgerTransaction:
         in_target = and_(records.c.role == target_role, records.c.live.is_(True),
                          records.c.writable.is_(True), or_(disagree, lost))
         if target_role == PLATFORM:
-            # a removal under on_exit=remove that waited for the contact to be read (R8)
-            waiting = and_(records.c.selected.is_(False), or_(records.c.observed.is_not(None),
-                                                              records.c.native_id.is_not(None)))
+            # a removal under on_exit=remove that waited for the contact to be read, and for
+            # a read of the platform to finish after the exit (R8)
+            waiting = and_(records.c.selected.is_(False),
+                           or_(records.c.observed.is_not(None), records.c.native_id.is_not(None)),
+                           or_(records.c.exit_read.is_(None), records.c.exit_read < reads))
             # a held re-subscribe (R4) to a contact that a read finished since did not show
             unseen = and_(records.c.pending.is_(None), records.c.observed.is_(None),
                           records.c.observed_at.is_not(None),
                           records.c.pending_run <= reads - retry_after_runs)
+            # a deletion not yet known written (R7, R8)
+            unwritten = and_(records.c.live.is_(False), records.c.deleted_run.is_not(None))
             in_target = and_(records.c.system == target_system, or_(in_target, and_(
-                records.c.role == PLATFORM, records.c.live.is_(True), or_(waiting, unseen))))
+                records.c.role == PLATFORM, or_(and_(records.c.live.is_(True),
+                                                     or_(waiting, unseen)), unwritten))))
         wanted = or_(in_target, records.c.object == BY_EMAIL) if crm_read_run else in_target
         query = (select(records.c.email).distinct()
                  .join(people, people.c.email == records.c.email).where(wanted))
@@ -367,6 +372,7 @@ class LedgerTransaction:
                 "pending_run": record.pending_run, "live": record.live,
                 "selected": record.selected, "writable": record.writable,
                 "native_id": record.native_id, "platform_state": record.platform_state,
+                "exit_read": record.exit_read, "deleted_run": record.deleted_run,
                 "updated_at": stamp})
         self._gone.extend(set(old) - set(memory.records))
 
@@ -517,7 +523,8 @@ def _memory(row: object) -> RecordMemory:
     return RecordMemory(  # type: ignore[attr-defined]
         _key(r), r.observed, r.observed_at, r.pending, r.pending_at,  # type: ignore
         r.prior_at, r.pending_run, bool(r.live), bool(r.selected),  # type: ignore
-        bool(r.writable), r.native_id, r.platform_state)  # type: ignore[attr-defined]
+        bool(r.writable), r.native_id, r.platform_state,  # type: ignore[attr-defined]
+        r.exit_read, r.deleted_run)  # type: ignore[attr-defined]
 
 
 __all__ = ["CRM", "PLATFORM", "Ledger", "LedgerTransaction", "LeaseHeld", "LeaseLost",
