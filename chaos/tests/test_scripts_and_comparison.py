@@ -37,7 +37,7 @@ def test_no_script_creates_two_autopilot_contacts_spelt_alike():
 
 def test_scripts_edit_a_contact_in_the_step_its_person_leaves_the_crm():
     # an unsubscribe in the interval of the exit, synced toward the platform first, must not go
-    # with the contact (chaos stop26o script 1, tests/test_exit_replay.py): trials make it
+    # with the contact (chaos stop26o script 1, tests/test_on_exit_removal.py): trials make it
     both = 0
     for seed in [*range(100), "stop26o:script:1"]:
         for step in generate(str(seed), 8, 4).steps:
