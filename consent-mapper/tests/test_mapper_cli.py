@@ -174,6 +174,34 @@ def test_field_map_fills_standard_and_custom_fields(tmp_path):
     assert contact["Title"] == "CTO" and contact["custom_fields"] == {"Customer Tier": "Gold"}
 
 
+def test_a_mapped_field_waits_with_a_held_re_subscribe_and_goes_out_with_it(tmp_path):
+    """Chaos trial stop25e 3 for two-way fields: any write to a contact whose re-subscribe is
+    held (R4) moves its modstamp past the re-subscribe, and its first read would then show our
+    older opt-out as newer. The field's write waits too, and goes out with the re-subscribe."""
+    lead = {"type": "SCHEMA", "stream": "Lead", "key_properties": ["Id"], "schema": {
+        "type": "object", "properties": {"Id": {"type": "string"},
+                                         "Title": {"type": ["string", "null"]}}}}
+    fields = {**S2A, "field_map": {"Title": "Title"}}
+    created = run(fields, [lead, record("Lead", Id="00Q1", Email="a@x.io", Title="CTO",
+                                        HasOptedOutOfEmail=True,
+                                        SystemModstamp="2026-12-01T10:00:00.000+0000")],
+                  tmp_path)
+    assert created.by_email()["a@x.io"]["Title"] == "CTO", created.stderr
+    # no read of Autopilot yet: the Lead re-subscribes and its Title changes
+    held = run(fields, [lead, record("Lead", Id="00Q1", Email="a@x.io", Title="CEO",
+                                     HasOptedOutOfEmail=False,
+                                     SystemModstamp="2026-12-01T10:10:00.000+0000")], tmp_path)
+    assert held.records() == [], held.stderr
+    read = run({**A2S, "field_map": {"Title": "Title"}}, [
+        schema("contacts"), record("contacts", contact_id="person_1", Email="a@x.io",
+                                   unsubscribed=True, Title="CTO",
+                                   updated_at="2026-12-01T10:05:00Z")], tmp_path)
+    assert read.returncode == 0 and read.records() == [], read.stderr  # our opt-out, older
+    sent = run(fields, [lead], tmp_path)
+    assert sent.by_email()["a@x.io"] == {"Email": "a@x.io", "unsubscribed": False,
+                                         "Title": "CEO", "_expected": {"Title": "CTO"}}
+
+
 def test_autopilot_contacts_become_salesforce_opt_outs_per_person(tmp_path):
     result = run(A2S, [
         schema("lists"),
